@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+// extc: a compiler from *.ext specs to the manifests of a Kubernetes extension API server.
+//
+// Module graph (dependencies point one way, top to bottom):
+//   ExtcSyntax  lexer, parser, AST, printer (fmt), diagnostics
+//   ExtcCheck   type checker: AST -> typed IR
+//   ExtcLower   IR -> Kubernetes objects (ordered trees), cross-object checks
+//   ExtcEmit    objects -> YAML (libyaml) / JSON, output layouts, atomic writes
+//   ExtcCerts   IR -> CA and serving certificates (OpenSSL), state directory
+//   ExtcDriver  the build pipeline, `watch`
+//   extc        the command-line interface
+import PackageDescription
+
+let package = Package(
+    name: "extc",
+    products: [
+        .executable(name: "extc", targets: ["extc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML", pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .target(name: "COpenSSLShim", dependencies: ["COpenSSL"]),
+        .target(name: "ExtcSyntax"),
+        .target(name: "ExtcCheck", dependencies: ["ExtcSyntax"]),
+        .target(name: "ExtcLower", dependencies: ["ExtcCheck"]),
+        .target(name: "ExtcEmit", dependencies: ["ExtcLower", "CYAML"]),
+        .target(name: "ExtcCerts", dependencies: ["ExtcCheck", "COpenSSL", "COpenSSLShim"]),
+        .target(name: "ExtcDriver", dependencies: ["ExtcEmit", "ExtcCerts"]),
+        .executableTarget(
+            name: "extc",
+            dependencies: [
+                "ExtcDriver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "extc-bench", dependencies: ["ExtcDriver"]),
+        .testTarget(
+            name: "ExtcTests",
+            dependencies: ["ExtcDriver", "CYAML"],
+            exclude: ["Fixtures", "Golden"]),
+    ]
+)

@@ -1,0 +1,39 @@
+import ExtcCheck
+import ExtcSyntax
+
+/// A certificate found in the state directory, for `extc certs` and `extc check`.
+public struct StoredCertificate: Sendable {
+    public let role: String
+    public let path: String
+    public let info: CertificateInfo
+}
+
+extension CertBackend {
+    /// The server's stored certificates (CA first), read-only; unreadable files are skipped.
+    public func inspect(_ server: APIServer) -> [StoredCertificate] {
+        let dir = state.directory(for: server)
+        var paths: [(String, String)] = [("serving", "\(dir)/tls.crt")]
+        switch server.certs.ca.value {
+        case .generated: paths.insert(("CA", "\(dir)/ca.crt"), at: 0)
+        case .files(let cert, _):
+            paths.insert(("CA", FileIO.resolve(cert, relativeTo: FileIO.directory(of: server.span.file.path))), at: 0)
+        case .certManager: return []
+        }
+        return paths.compactMap { role, path in
+            guard let bytes = try? FileIO.read(path), let cert = try? Certificate.parse(pem: String(decoding: bytes, as: UTF8.self)),
+                  let info = try? CertificateInfo(cert) else { return nil }
+            return StoredCertificate(role: role, path: path, info: info)
+        }
+    }
+
+    /// W0005 for each stored certificate within its renewal window.
+    public func expiryWarnings(_ server: APIServer) -> [Diagnostic] {
+        inspect(server).compactMap { c in
+            let left = c.info.notAfter - env.now()
+            guard left <= server.certs.renewBefore.value else { return nil }
+            let when = left <= 0 ? "has expired" : "expires in \(max(1, left / 86_400)) day\(left / 86_400 == 1 ? "" : "s")"
+            return Diagnostic(.certificateExpiring, "the \(c.role) certificate of `\(server.name.value)` \(when)", at: server.span,
+                              note: "stored in \(c.path)", help: "`extc build` renews it (renew-before \(Names.formatDuration(server.certs.renewBefore.value)))")
+        }
+    }
+}

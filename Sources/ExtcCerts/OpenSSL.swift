@@ -1,0 +1,114 @@
+import COpenSSL
+import COpenSSLShim
+
+/// An OpenSSL failure, with the reason strings OpenSSL queued.
+public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    /// Drains OpenSSL's error queue into one message.
+    static func drain(_ what: String) -> OpenSSLError {
+        var reasons: [String] = []
+        while true {
+            let code = ERR_get_error()
+            if code == 0 { break }
+            var buf = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(code, &buf, buf.count)
+            reasons.append(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return OpenSSLError(description: reasons.isEmpty ? what : "\(what): \(reasons.joined(separator: "; "))")
+    }
+
+    static func check(_ ok: Bool, _ what: String) throws {
+        if !ok { throw drain(what) }
+    }
+}
+
+/// A memory BIO, freed on deinit.
+final class MemoryBIO {
+    let bio: OpaquePointer
+
+    init() throws {
+        guard let b = BIO_new(BIO_s_mem()) else { throw OpenSSLError.drain("BIO_new") }
+        bio = b
+    }
+
+    /// A BIO holding a copy of `text`.
+    convenience init(_ text: String) throws {
+        try self.init()
+        let bytes = Array(text.utf8)
+        let n = bytes.withUnsafeBytes { BIO_write(bio, $0.baseAddress, Int32($0.count)) }
+        try OpenSSLError.check(n == Int32(bytes.count) || bytes.isEmpty, "BIO_write")
+    }
+
+    deinit { BIO_free(bio) }
+
+    var text: String {
+        var data: UnsafePointer<CChar>? = nil
+        let n = extc_bio_mem_data(bio, &data)
+        guard let data, n > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
+    }
+}
+
+/// An EVP_PKEY, freed on deinit.
+public final class PrivateKey: @unchecked Sendable {
+    let pkey: OpaquePointer
+
+    init(owning pkey: OpaquePointer) { self.pkey = pkey }
+
+    deinit { EVP_PKEY_free(pkey) }
+
+    /// Unencrypted PKCS#8 PEM. Handle with care: this is the secret.
+    public func pem() throws -> String {
+        let bio = try MemoryBIO()
+        try OpenSSLError.check(PEM_write_bio_PrivateKey(bio.bio, pkey, nil, nil, 0, nil, nil) == 1, "writing a private key")
+        return bio.text
+    }
+
+    /// PEM in PKCS#8, PKCS#1 (RSA) or SEC1 (EC) form. Encrypted keys are refused, never prompted for.
+    public static func parse(pem: String) throws -> PrivateKey {
+        if pem.contains("ENCRYPTED") { throw KeyError.encrypted }
+        let bio = try MemoryBIO(pem)
+        let refusePassphrase: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32 = { _, _, _, _ in -1 }
+        guard let k = PEM_read_bio_PrivateKey(bio.bio, nil, refusePassphrase, nil) else {
+            throw OpenSSLError.drain("no PEM private key")
+        }
+        return PrivateKey(owning: k)
+    }
+
+    public enum KeyError: Error { case encrypted }
+
+    /// The algorithm, or nil for one extc does not make.
+    public var algorithm: KeyAlgorithmInfo {
+        KeyAlgorithmInfo(isRSA: EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA, bits: Int(EVP_PKEY_get_bits(pkey)))
+    }
+}
+
+/// A key's family and size, comparable with the spec's KeyAlgorithm.
+public struct KeyAlgorithmInfo: Sendable, Equatable, CustomStringConvertible {
+    public let isRSA: Bool
+    public let bits: Int
+
+    public var description: String { isRSA ? "rsa-\(bits)" : "ecdsa-p\(bits)" }
+}
+
+/// An X509, freed on deinit.
+public final class Certificate: @unchecked Sendable {
+    let x509: OpaquePointer
+
+    init(owning x: OpaquePointer) { self.x509 = x }
+
+    deinit { X509_free(x509) }
+
+    public func pem() throws -> String {
+        let bio = try MemoryBIO()
+        try OpenSSLError.check(PEM_write_bio_X509(bio.bio, x509) == 1, "writing a certificate")
+        return bio.text
+    }
+
+    public static func parse(pem: String) throws -> Certificate {
+        let bio = try MemoryBIO(pem)
+        guard let x = PEM_read_bio_X509(bio.bio, nil, nil, nil) else { throw OpenSSLError.drain("no PEM certificate") }
+        return Certificate(owning: x)
+    }
+}

@@ -1,0 +1,65 @@
+import ExtcCheck
+import ExtcSyntax
+
+/// Where a server's key material lives between builds:
+///
+///     <root>/.gitignore          "*": nothing here is ever committed
+///     <root>/<server>/ca.crt     generated CA (mode 0644)
+///     <root>/<server>/ca.key     its key (0600)
+///     <root>/<server>/tls.crt    serving certificate (0644)
+///     <root>/<server>/tls.key    its key (0600)
+///
+/// The root is `.extc/` beside the spec file, or `--state DIR`. Directories are 0700.
+public struct StateDirectory: Sendable {
+    /// nil: beside each server's spec file.
+    public let override: String?
+
+    public init(override: String? = nil) { self.override = override }
+
+    public func root(for server: APIServer) -> String {
+        override ?? FileIO.resolve(".extc", relativeTo: FileIO.directory(of: server.span.file.path))
+    }
+
+    public func directory(for server: APIServer) -> String { "\(root(for: server))/\(server.name.value)" }
+
+    /// Creates the root (with its .gitignore) and the server's directory, both 0700.
+    func prepare(for server: APIServer) throws {
+        let root = root(for: server)
+        try FileIO.makeDirectory(root, mode: 0o700, force: true)
+        try FileIO.write("# Written by extc: private keys live here. Never commit this directory.\n*\n",
+                         to: "\(root)/.gitignore", mode: 0o644)
+        try FileIO.makeDirectory(directory(for: server), mode: 0o700, force: true)
+    }
+}
+
+/// A certificate and its key as stored: the exact PEM text (so reuse is byte-identical) and the
+/// parsed objects.
+struct StoredPair {
+    let certPEM: String
+    let keyPEM: String
+    let cert: Certificate
+    let key: PrivateKey
+    let info: CertificateInfo
+
+    /// nil when either file is absent; throws when present but unusable.
+    static func load(certPath: String, keyPath: String) throws -> StoredPair? {
+        guard FileIO.exists(certPath), FileIO.exists(keyPath) else { return nil }
+        let certPEM = String(decoding: try FileIO.read(certPath), as: UTF8.self)
+        let keyPEM = String(decoding: try FileIO.read(keyPath), as: UTF8.self)
+        let cert = try Certificate.parse(pem: certPEM)
+        let key = try PrivateKey.parse(pem: keyPEM)
+        return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: key, info: try CertificateInfo(cert))
+    }
+
+    /// Writes the key first (0600), then the certificate: an interrupted write leaves a pair that
+    /// does not match, which the next build detects and re-issues.
+    static func store(cert: Certificate, key: PrivateKey, certPath: String, keyPath: String, write: Bool) throws -> StoredPair {
+        let keyPEM = try key.pem()
+        let certPEM = try cert.pem()
+        if write {
+            try FileIO.write(keyPEM, to: keyPath, mode: 0o600)
+            try FileIO.write(certPEM, to: certPath, mode: 0o644)
+        }
+        return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: key, info: try CertificateInfo(cert))
+    }
+}

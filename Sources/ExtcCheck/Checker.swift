@@ -1,0 +1,53 @@
+import ExtcSyntax
+
+/// Turns parsed files into the typed IR, reporting every error and warning it finds.
+///
+/// The result's program is nil when any error was reported; warnings alone keep it.
+public enum Checker {
+    public static func check(_ files: [FileSyntax]) -> (program: Program?, diagnostics: [Diagnostic]) {
+        var bag = DiagnosticBag()
+        var servers: [APIServer] = []
+        for file in files {
+            for entry in file.entries {
+                guard entry.head.kind == .word, entry.head.text == "apiserver" else {
+                    bag.add(Diagnostic(.unknownKeyword, "expected `apiserver`, found `\(entry.head.text)`", at: entry.head.span,
+                                       note: "not a top-level keyword",
+                                       help: Suggest.help(for: entry.head.text, in: ["apiserver"]) ?? "a file holds `apiserver NAME { ... }` blocks"))
+                    continue
+                }
+                if let s = ServerChecker.check(entry, diagnostics: &bag) { servers.append(s) }
+            }
+        }
+        crossCheck(servers, &bag)
+        let ds = bag.items.sortedBySource()
+        return (bag.hasErrors ? nil : Program(servers: servers), ds)
+    }
+
+    /// Findings that involve two servers (possibly in two files).
+    static func crossCheck(_ servers: [APIServer], _ bag: inout DiagnosticBag) {
+        var names: [String: Span] = [:]
+        var apiServices: [String: Span] = [:]
+        var services: [String: Span] = [:]
+        for s in servers {
+            if let first = names[s.name.value] {
+                bag.add(Diagnostic(.duplicateServer, "apiserver `\(s.name.value)` is defined twice", at: s.name.span,
+                                   note: "defined again here", labels: [Label(first, "first defined here")],
+                                   help: "rename one; the name names its Deployment, ServiceAccount and RBAC objects"))
+            } else { names[s.name.value] = s.name.span }
+            for v in s.versions {
+                let key = "\(v.value).\(s.group.value)"
+                if let first = apiServices[key] {
+                    bag.add(Diagnostic(.duplicateAPIService, "APIService `\(key)` is served by two apiservers", at: v.span,
+                                       note: "served here", labels: [Label(first, "and here")],
+                                       help: "serve each group/version from one apiserver"))
+                } else { apiServices[key] = v.span }
+            }
+            let svc = "\(s.namespace.value)/\(s.service.value)"
+            if let first = services[svc] {
+                bag.add(Diagnostic(.duplicateService, "Service `\(svc)` is used by two apiservers", at: s.service.span,
+                                   note: "used here", labels: [Label(first, "and here")],
+                                   help: "give each apiserver its own `service` name"))
+            } else { services[svc] = s.service.span }
+        }
+    }
+}

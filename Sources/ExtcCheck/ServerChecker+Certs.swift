@@ -1,0 +1,61 @@
+import ExtcSyntax
+
+// The `certs { ... }` block.
+extension ServerChecker {
+    static let certSpecs: [FieldSpec] = [
+        FieldSpec("key"), FieldSpec("validity"), FieldSpec("ca", values: 1...3), FieldSpec("ca-validity"),
+        FieldSpec("cluster-domain"), FieldSpec("renew-before"),
+    ]
+
+    mutating func checkCerts(_ entry: Entry?) -> CertSettings? {
+        let f = Fields(entry?.block?.entries ?? [], in: "certs", owner: entry?.head.span ?? home, specs: Self.certSpecs, diagnostics: &bag)
+        let key = f["key"].map { choice($0.args[0], "key", KeyAlgorithm.allCases.map(\.rawValue)) } ?? Located("ecdsa-p256", home)
+        let validity = f["validity"].map { duration($0.args[0], "validity") } ?? Located(365 * 86_400, home)
+        let caValidity = f["ca-validity"].map { duration($0.args[0], "ca-validity") } ?? Located(3650 * 86_400, home)
+        let renew = f["renew-before"].map { duration($0.args[0], "renew-before") } ?? Located(30 * 86_400, home)
+        let ca = f["ca"].map { checkCA($0) } ?? Located(CASource.generated, home)
+        var domain: Located<String>? = Located("cluster.local", home)
+        if let d = f["cluster-domain"]?.args[0] {
+            domain = Names.isDNS1123Subdomain(d.text) ? Located(d.text, d.span) : nil
+            if domain == nil {
+                error(.invalidSubdomain, "cluster domain `\(d.text)` is not a DNS-1123 subdomain", d.span, note: "invalid domain",
+                      help: "most clusters use `cluster.local`")
+            }
+        }
+        guard let key, let validity, let caValidity, let renew, let ca, let domain else { return nil }
+        // A file CA's lifetime is known only when its file is read (the cert backend checks it, E0305).
+        if case .files = ca.value {} else if validity.value > caValidity.value {
+            let labels = f.has("ca-validity") ? [Label(caValidity.span, "the CA's validity")] : []
+            error(.leafOutlivesCA, "the serving certificate (\(Names.formatDuration(validity.value))) would outlive its CA (\(Names.formatDuration(caValidity.value)))",
+                  validity.span, note: "longer than the CA's validity", labels: labels,
+                  help: "shorten `validity`, or lengthen `ca-validity`")
+            return nil
+        }
+        if renew.value >= validity.value {
+            error(.outOfRange, "`renew-before` (\(Names.formatDuration(renew.value))) must be shorter than `validity` (\(Names.formatDuration(validity.value)))",
+                  renew.span, note: "renews on every build", help: "a tenth to a third of `validity` is usual")
+            return nil
+        }
+        return CertSettings(key: Located(KeyAlgorithm(rawValue: key.value)!, key.span), validity: validity, ca: ca,
+                            caValidity: caValidity, clusterDomain: domain, renewBefore: renew)
+    }
+
+    private mutating func checkCA(_ e: Entry) -> Located<CASource>? {
+        let v = e.args[0]
+        switch (v.text, e.args.count) {
+        case ("generated", 1): return Located(.generated, v.span)
+        case ("cert-manager", 1): return Located(.certManager, v.span)
+        case ("files", 3): return Located(.files(cert: e.args[1].text, key: e.args[2].text), v.span.to(e.args[2].span))
+        case ("files", _):
+            error(.wrongArity, "`ca files` takes a certificate and a key file", v.span, note: "files missing",
+                  help: "write `ca files \"ca.crt\" \"ca.key\"` (paths relative to the spec)")
+        case ("generated", _), ("cert-manager", _):
+            error(.wrongArity, "`ca \(v.text)` takes no further values", e.args[1].span, note: "extra value", help: "remove it")
+        default:
+            let options = ["generated", "files", "cert-manager"]
+            error(.invalidValue, "`ca` is `generated`, `files CERT KEY` or `cert-manager`; found `\(v.text)`", v.span, note: "unknown CA source",
+                  help: Suggest.help(for: v.text, in: options) ?? "use one of: generated, files, cert-manager")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,117 @@
+import ExtcSyntax
+
+// Names: the server, its group and versions, namespace and service.
+extension ServerChecker {
+    mutating func checkName(_ v: Value) -> Located<String>? {
+        guard Names.isDNS1123Label(v.text) else {
+            error(.invalidLabelName, "apiserver name `\(v.text)` is not a DNS-1123 label", v.span, note: "invalid name",
+                  help: labelHelp(v.text))
+            return nil
+        }
+        return Located(v.text, v.span)
+    }
+
+    mutating func checkGroup(_ v: Value) -> Located<String>? {
+        let g = v.text
+        guard g.contains(".") else {
+            error(.groupWithoutDot, "group `\(g)` has no dot", v.span, note: "unqualified group",
+                  help: "use a domain you own, such as `\(g.isEmpty ? "example" : g.lowercased()).example.com`")
+            return nil
+        }
+        guard Names.isDNS1123Subdomain(g) else {
+            error(.invalidSubdomain, "group `\(g)` is not a DNS-1123 subdomain", v.span, note: "invalid group",
+                  help: "use lowercase letters, digits, `-` and `.`, at most 253 characters: `\(g.lowercased())`")
+            return nil
+        }
+        if KnownAPIs.builtinGroups.contains(g) {
+            error(.builtinGroup, "group `\(g)` is built into Kubernetes", v.span, note: "served by kube-apiserver",
+                  help: "use a group of your own, such as `\(g.split(separator: ".")[0]).example.com`")
+            return nil
+        }
+        if KnownAPIs.wellKnownGroups.contains(g) {
+            warn(.wellKnownGroup, "group `\(g)` is also served by metrics-server or a metrics adapter", v.span,
+                 note: "shared group", help: "two servers of one group overwrite each other's APIService; install only one")
+        } else if g.hasSuffix(".k8s.io") || g.hasSuffix(".kubernetes.io") {
+            warn(.kubernetesGroup, "group `\(g)` is in a domain reserved for Kubernetes", v.span, note: "reserved domain",
+                 help: "use a domain you own")
+        }
+        return Located(g, v.span)
+    }
+
+    mutating func checkVersions(_ values: [Value], group: Located<String>?) -> [Located<String>]? {
+        var seen: [String: Span] = [:]
+        var out: [Located<String>] = []
+        var ok = true
+        for v in values {
+            guard Names.isKubeVersion(v.text) else {
+                error(.invalidVersion, "`\(v.text)` is not a Kubernetes API version", v.span, note: "invalid version",
+                      help: versionHelp(v.text))
+                ok = false
+                continue
+            }
+            if let first = seen[v.text] {
+                error(.duplicateVersion, "version `\(v.text)` is listed twice", v.span, note: "listed again",
+                      labels: [Label(first, "first listed here")], help: "remove one")
+                ok = false
+                continue
+            }
+            seen[v.text] = v.span
+            if let g = group, v.text.utf8.count + 1 + g.value.utf8.count > 253 {
+                error(.apiServiceNameTooLong, "APIService name `\(v.text).\(g.value)` is longer than 253 characters", v.span,
+                      note: "too long", labels: [Label(g.span, "group")], help: "shorten the group")
+                ok = false
+                continue
+            }
+            out.append(Located(v.text, v.span))
+        }
+        return ok ? out : nil
+    }
+
+    private func versionHelp(_ s: String) -> String {
+        let lower = s.lowercased()
+        if Names.isKubeVersion(lower) { return "versions are lowercase: `\(lower)`" }
+        if Names.isKubeVersion("v" + lower) { return "versions start with `v`: `v\(lower)`" }
+        return "versions look like `v1`, `v1beta1` or `v2alpha3`"
+    }
+
+    mutating func checkNamespace(_ e: Entry) -> (Located<String>?, Bool) {
+        let v = e.args[0]
+        var create = !KnownAPIs.builtinNamespaces.contains(v.text)
+        if e.args.count == 2 {
+            if e.args[1].text == "existing" { create = false } else {
+                error(.invalidValue, "the second value of `namespace` can only be `existing`", e.args[1].span, note: "unknown value",
+                      help: "write `namespace \(v.text) existing` when the namespace already exists")
+            }
+        }
+        guard Names.isDNS1123Label(v.text) else {
+            error(.invalidLabelName, "namespace `\(v.text)` is not a DNS-1123 label", v.span, note: "invalid namespace",
+                  help: labelHelp(v.text))
+            return (nil, create)
+        }
+        return (Located(v.text, v.span), create)
+    }
+
+    mutating func checkServiceName(_ v: Value) -> Located<String>? {
+        guard Names.isDNS1035Label(v.text) else {
+            error(.invalidServiceName, "service name `\(v.text)` is not a DNS-1035 label", v.span, note: "invalid service name",
+                  help: "start with a lowercase letter; then lowercase letters, digits and `-`, at most 63 characters")
+            return nil
+        }
+        return Located(v.text, v.span)
+    }
+
+    func labelHelp(_ s: String) -> String {
+        let fixed = String(s.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(63))
+            .trimmingCharacters(in: "-")
+        return s.utf8.count > 63 ? "use at most 63 characters" : "use lowercase letters, digits and `-`\(fixed.isEmpty ? "" : ": `\(fixed)`")"
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

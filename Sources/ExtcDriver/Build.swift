@@ -1,0 +1,56 @@
+import ExtcCerts
+import ExtcCheck
+import ExtcEmit
+import ExtcLower
+import ExtcSyntax
+
+public struct BuildOptions: Sendable {
+    public var layout: Layout = .stream
+    public var format: OutputFormat = .yaml
+    public var includeSecrets = true
+    public var rotate: Rotation = .none
+
+    public init() {}
+}
+
+/// A finished build: objects, rendered files, what the cert backend did.
+public struct BuildOutput: Sendable {
+    public let objects: [KubeObject]
+    public let files: [OutputFile]
+    public let notes: [String]
+    public let diagnostics: [Diagnostic]
+
+    public var failed: Bool { diagnostics.contains { $0.isError } }
+    public var internalFailure: Bool { diagnostics.contains { $0.code == .internalInvariant } }
+}
+
+/// IR -> certificates -> objects -> cross-object checks -> rendered files. Writes nothing but the
+/// cert state; the caller decides where output goes.
+public enum Builder {
+    public static func build(_ program: Program, options: BuildOptions, certs: CertBackend) throws -> BuildOutput {
+        var notes: [String] = []
+        var diagnostics: [Diagnostic] = []
+        var tls: [String: ServingTLS] = [:]
+        for server in program.servers {
+            let outcome = certs.material(for: server, rotate: options.rotate)
+            notes += outcome.notes
+            diagnostics += outcome.diagnostics
+            switch outcome.material {
+            case .inline(let p)?: tls[server.name.value] = .inline(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM)
+            case .certManager?: tls[server.name.value] = .certManager
+            case nil: break
+            }
+        }
+        guard !diagnostics.contains(where: \.isError) else {
+            return BuildOutput(objects: [], files: [], notes: notes, diagnostics: diagnostics)
+        }
+        let all = Lowering.lower(program, tls: tls)
+        diagnostics += CrossCheck.verify(all, program: program)
+        guard !diagnostics.contains(where: \.isError) else {
+            return BuildOutput(objects: [], files: [], notes: notes, diagnostics: diagnostics)
+        }
+        let objects = options.includeSecrets ? all : all.filter { !$0.sensitive }
+        let files = try Layouts.files(objects, layout: options.layout, format: options.format)
+        return BuildOutput(objects: objects, files: files, notes: notes, diagnostics: diagnostics)
+    }
+}

@@ -1,0 +1,111 @@
+import ExtcCerts
+import ExtcCheck
+import ExtcEmit
+import ExtcLower
+import ExtcSyntax
+
+public enum OutputTarget: Sendable, Equatable {
+    case stdout
+    case file(String)
+    case directory(String)
+}
+
+/// Everything `extc build` takes.
+public struct BuildRequest: Sendable {
+    public var inputs: Inputs
+    public var target: OutputTarget = .stdout
+    public var options = BuildOptions()
+    public var check = false
+    public var state = StateDirectory()
+    public var env = CertEnvironment.system
+
+    public init(inputs: Inputs) { self.inputs = inputs }
+}
+
+/// The subcommands' logic. Each returns the exit status; all output goes through `Console`.
+public struct Commands {
+    public let console: Console
+
+    public init(console: Console) { self.console = console }
+
+    /// Parses and checks; reports diagnostics. nil: stop with the returned status.
+    func compile(_ inputs: Inputs, frontEnd: FrontEnd = FrontEnd()) -> (FrontEnd.Result?, ExitStatus) {
+        let paths = inputs.paths()
+        guard !paths.isEmpty else {
+            console.error("no spec files match \(inputs.arguments.joined(separator: " "))")
+            return (nil, .usage)
+        }
+        do {
+            let result = try frontEnd.compile(paths: paths)
+            return (result, result.hasErrors ? .specErrors : .success)
+        } catch {
+            console.error("\(error)")
+            return (nil, .ioError)
+        }
+    }
+
+    public func check(_ inputs: Inputs, state: StateDirectory, env: CertEnvironment = .system) -> ExitStatus {
+        let (result, status) = compile(inputs)
+        guard let result else { return status }
+        var diagnostics = result.diagnostics
+        if let program = result.program {
+            let backend = CertBackend(state: state, env: env, dryRun: true)
+            diagnostics += program.servers.flatMap(backend.expiryWarnings)
+        }
+        console.report(diagnostics)
+        console.summary(diagnostics)
+        return status
+    }
+
+    public func build(_ request: BuildRequest) -> ExitStatus {
+        let (result, status) = compile(request.inputs)
+        guard let result else { return status }
+        console.report(result.diagnostics)
+        guard let program = result.program else { console.summary(result.diagnostics); return status }
+        var options = request.options
+        // Keys are not shown on a terminal: only a pipe or a file gets the Secret.
+        let withheld = request.target == .stdout && Console.stdoutIsTerminal && options.includeSecrets
+        if withheld { options.includeSecrets = false }
+        let backend = CertBackend(state: request.state, env: request.env, dryRun: request.check)
+        let output: BuildOutput
+        do { output = try Builder.build(program, options: options, certs: backend) } catch {
+            console.error("emitting output failed: \(error)")
+            return .internalError
+        }
+        for n in output.notes { console.note(n) }
+        console.report(output.diagnostics)
+        if output.internalFailure { return .internalError }
+        if output.failed {
+            return output.diagnostics.contains { $0.code == .stateUnusable } ? .ioError : .specErrors
+        }
+        if withheld, program.servers.contains(where: { $0.certs.ca.value != .certManager }) {
+            console.note("the TLS Secret (private key) is not printed to a terminal; pipe the output (`| kubectl apply -f -`) or use -o FILE to include it")
+        }
+        return write(output, to: request.target, check: request.check)
+    }
+
+    private func write(_ output: BuildOutput, to target: OutputTarget, check: Bool) -> ExitStatus {
+        do {
+            switch target {
+            case .stdout:
+                Console.out(output.files.first?.contents ?? "")
+                return .success
+            case .file(let path):
+                let changed = try OutputWriter.write(output.files[0], toFile: path, dryRun: check)
+                if check, changed { console.error("\(path) is not what the spec produces; run `extc build` without --check") }
+                return check && changed ? .drift : .success
+            case .directory(let dir):
+                let report = try OutputWriter.write(output.files, toDirectory: dir, dryRun: check)
+                if check, report.changed {
+                    for f in report.written { console.error("\(dir)/\(f) differs from what the spec produces") }
+                    for f in report.removed { console.error("\(dir)/\(f) is no longer produced by the spec") }
+                    return .drift
+                }
+                return .success
+            }
+        } catch {
+            console.error("\(error)")
+            return .ioError
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum DiagnosticsFormat: String, Sendable, CaseIterable {
+    case human
+    case json
+}
+
+/// Writes to the standard streams. Diagnostics, notes and status lines go to stderr; only the
+/// product (YAML, formatted specs, diffs, explanations) goes to stdout.
+public struct Console: Sendable {
+    public var format: DiagnosticsFormat
+    public var color: Bool
+
+    public init(format: DiagnosticsFormat = .human, color: Bool = false) {
+        self.format = format
+        self.color = color
+    }
+
+    /// Colour when asked, or when stderr is a terminal and NO_COLOR is unset.
+    public static func wantsColor(_ choice: String) -> Bool {
+        switch choice {
+        case "always": return true
+        case "never": return false
+        default: return isatty(2) == 1 && getenv("NO_COLOR") == nil
+        }
+    }
+
+    public static var stdoutIsTerminal: Bool { isatty(1) == 1 }
+
+    public static func out(_ s: String) { write(1, s) }
+
+    public static func err(_ s: String) { write(2, s) }
+
+    private static func write(_ fd: Int32, _ s: String) {
+        var bytes = Array(s.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { return }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+
+    public func report(_ diagnostics: [Diagnostic]) {
+        switch format {
+        case .json:
+            for d in diagnostics { Console.err(DiagnosticJSON.render(d) + "\n") }
+        case .human:
+            let renderer = DiagnosticRenderer(color: color)
+            for d in diagnostics { Console.err(renderer.render(d) + "\n") }
+        }
+    }
+
+    /// "2 errors, 1 warning" after a human report with findings.
+    public func summary(_ diagnostics: [Diagnostic]) {
+        guard format == .human, !diagnostics.isEmpty else { return }
+        Console.err(Console.counts(diagnostics) + "\n")
+    }
+
+    public static func counts(_ ds: [Diagnostic]) -> String {
+        let e = ds.filter(\.isError).count, w = ds.count - e
+        return "\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")"
+    }
+
+    public func note(_ s: String) {
+        if format == .human { Console.err("note: \(s)\n") }
+    }
+
+    public func error(_ s: String) {
+        switch format {
+        case .human: Console.err((color ? "\u{1B}[1;31merror\u{1B}[0m" : "error") + ": \(s)\n")
+        case .json: Console.err(JSONText.object([("severity", "\"error\""), ("message", JSONText.quote(s))]) + "\n")
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The spec files a command names. An argument with `*`, `?` or `[` is a glob that extc expands
+/// itself (quoted, so the shell leaves it alone), which lets `watch` pick up files added later.
+public struct Inputs: Sendable {
+    public let arguments: [String]
+
+    public init(_ arguments: [String]) { self.arguments = arguments }
+
+    public static func isGlob(_ s: String) -> Bool { s.contains { "*?[".contains($0) } }
+
+    /// The files the arguments name now, in argument order, globs expanded in sorted order.
+    public func paths() -> [String] {
+        var out: [String] = []
+        for arg in arguments {
+            guard Self.isGlob(arg) else { out.append(arg); continue }
+            let dir = FileIO.directory(of: arg), pattern = FileIO.baseName(of: arg)
+            let matches = FileIO.list(dir).filter { fnmatch(pattern, $0, FNM_PERIOD) == 0 }
+            out += matches.map { arg.contains("/") ? "\(dir)/\($0)" : $0 }
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
+    }
+
+    /// Directories to watch, and the file names (or patterns) in each that matter.
+    public func watchedDirectories(extra: [String] = []) -> [(directory: String, names: [String])] {
+        var result: [(String, [String])] = []
+        for path in arguments + extra {
+            let dir = FileIO.directory(of: path), name = FileIO.baseName(of: path)
+            if let i = result.firstIndex(where: { $0.0 == dir }) { result[i].1.append(name) } else { result.append((dir, [name])) }
+        }
+        return result
+    }
+}

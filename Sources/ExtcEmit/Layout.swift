@@ -1,0 +1,103 @@
+import ExtcLower
+import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a build's objects are laid out on disk.
+public enum Layout: String, Sendable, CaseIterable {
+    /// One multi-document stream (stdout or `-o FILE`).
+    case stream
+    /// One file per object: `NN-kind.name.EXT` (cluster-scoped) or `NN-kind.namespace.name.EXT`,
+    /// NN being the kind's apply rank, so `kubectl apply -f DIR` (lexical order) applies in order.
+    case dir
+    /// `dir` plus a kustomization.yaml listing the files in apply order.
+    case kustomize
+}
+
+/// One file of a build's output, relative to the output directory (stream: the whole output).
+public struct OutputFile: Sendable, Equatable {
+    public let name: String
+    public let contents: String
+    /// Holds private key material: mode 0600, listed in the layout's .gitignore.
+    public let sensitive: Bool
+}
+
+public enum Layouts {
+    /// Names of files a `dir` layout owns, so stale ones can be removed and nothing else is touched.
+    public static func isGeneratedName(_ name: String) -> Bool {
+        name.wholeMatch(of: /[0-9]{2}-[a-z]+\..+\.(?:yaml|json)/) != nil
+    }
+
+    public static func fileName(_ o: KubeObject, format: OutputFormat) -> String {
+        let rank = o.rank < 10 ? "0\(o.rank)" : "\(o.rank)"
+        let parts = [o.namespace, o.name].compactMap { $0 }.map { $0.replacingColons() }
+        return "\(rank)-\(o.kind.lowercased()).\(parts.joined(separator: ".")).\(format.rawValue)"
+    }
+
+    public static func files(_ objects: [KubeObject], layout: Layout, format: OutputFormat) throws -> [OutputFile] {
+        if layout == .stream {
+            return [OutputFile(name: "", contents: try Emit.stream(objects, format: format),
+                               sensitive: objects.contains { $0.sensitive })]
+        }
+        var files = try objects.map { o in
+            OutputFile(name: fileName(o, format: format), contents: try Emit.single(o, format: format), sensitive: o.sensitive)
+        }
+        let secrets = files.filter(\.sensitive).map(\.name)
+        if !secrets.isEmpty {
+            let ignore = "# Written by extc: these files hold private keys; never commit them.\n"
+                + secrets.map { "/\($0)\n" }.joined()
+            files.append(OutputFile(name: ".gitignore", contents: ignore, sensitive: false))
+        }
+        if layout == .kustomize {
+            let k: Node = ["apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                           "resources": .list(objects.map { .string(fileName($0, format: format)) })]
+            files.append(OutputFile(name: "kustomization.yaml", contents: try Emit.yaml([k]), sensitive: false))
+        }
+        return files
+    }
+}
+
+extension String {
+    fileprivate func replacingColons() -> String { String(map { $0 == ":" ? "_" : $0 }) }
+}
+
+/// What writing (or checking) an output directory did or would do.
+public struct WriteReport: Sendable, Equatable {
+    public var written: [String] = []
+    public var unchanged: [String] = []
+    public var removed: [String] = []
+
+    public var changed: Bool { !written.isEmpty || !removed.isEmpty }
+}
+
+public enum OutputWriter {
+    /// Writes a layout's files into `dir` atomically, skipping unchanged ones and removing generated
+    /// files the build no longer makes. With `dryRun` only reports (for `--check`).
+    public static func write(_ files: [OutputFile], toDirectory dir: String, dryRun: Bool = false) throws -> WriteReport {
+        var report = WriteReport()
+        if !dryRun { try FileIO.makeDirectory(dir) }
+        for f in files {
+            let path = "\(dir)/\(f.name)"
+            let mode: mode_t = f.sensitive ? 0o600 : 0o644
+            let same = (try? FileIO.read(path)) == Array(f.contents.utf8) && FileIO.mode(of: path) == mode
+            if same { report.unchanged.append(f.name); continue }
+            report.written.append(f.name)
+            if !dryRun { try FileIO.write(f.contents, to: path, mode: mode) }
+        }
+        let keep = Set(files.map(\.name))
+        for name in FileIO.list(dir) where Layouts.isGeneratedName(name) && !keep.contains(name) {
+            report.removed.append(name)
+            if !dryRun { try FileIO.remove("\(dir)/\(name)") }
+        }
+        return report
+    }
+
+    /// Writes one stream file; returns whether it changed.
+    public static func write(_ file: OutputFile, toFile path: String, dryRun: Bool = false) throws -> Bool {
+        let mode: mode_t = file.sensitive ? 0o600 : 0o644
+        let same = (try? FileIO.read(path)) == Array(file.contents.utf8) && FileIO.mode(of: path) == mode
+        if same || dryRun { return !same }
+        return try FileIO.write(file.contents, to: path, mode: mode)
+    }
+}

@@ -1,0 +1,103 @@
+import CYAML
+import ExtcLower
+
+/// Writes documents through libyaml's event API: explicit `---` starts, block style, 2-space
+/// indent, no line folding, UTF-8. Owns its `yaml_emitter_t` and frees it on deinit.
+final class YAMLEmitter {
+    private let emitter = UnsafeMutablePointer<yaml_emitter_t>.allocate(capacity: 1)
+    private let sink = Sink()
+
+    /// libyaml's output handler appends here.
+    final class Sink { var bytes: [UInt8] = [] }
+
+    struct EmitError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init() {
+        yaml_emitter_initialize(emitter)
+        yaml_emitter_set_output(emitter, { context, buffer, size in
+            let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+            return 1
+        }, Unmanaged.passUnretained(sink).toOpaque())
+        yaml_emitter_set_unicode(emitter, 1)
+        yaml_emitter_set_indent(emitter, 2)
+        yaml_emitter_set_width(emitter, -1)  // never fold long lines (caBundle is one line)
+    }
+
+    deinit {
+        yaml_emitter_delete(emitter)
+        emitter.deallocate()
+    }
+
+    /// The YAML text of the documents, each starting with `---`.
+    func emit(_ documents: [Node]) throws -> String {
+        var event = yaml_event_t()
+        try send(&event, yaml_stream_start_event_initialize(&event, YAML_UTF8_ENCODING))
+        for doc in documents {
+            try send(&event, yaml_document_start_event_initialize(&event, nil, nil, nil, 0))
+            try node(doc)
+            try send(&event, yaml_document_end_event_initialize(&event, 1))
+        }
+        try send(&event, yaml_stream_end_event_initialize(&event))
+        return String(decoding: sink.bytes, as: UTF8.self)
+    }
+
+    private func node(_ n: Node) throws {
+        var event = yaml_event_t()
+        switch n {
+        case .string(let s): try scalar(s, quoted: YAMLQuoting.needsQuotes(s))
+        case .int(let i): try scalar(String(i), quoted: false)
+        case .bool(let b): try scalar(b ? "true" : "false", quoted: false)
+        case .list(let items):
+            try send(&event, yaml_sequence_start_event_initialize(&event, nil, nil, 1, YAML_BLOCK_SEQUENCE_STYLE))
+            for item in items { try node(item) }
+            try send(&event, yaml_sequence_end_event_initialize(&event))
+        case .map(let fields):
+            try send(&event, yaml_mapping_start_event_initialize(&event, nil, nil, 1, YAML_BLOCK_MAPPING_STYLE))
+            for f in fields {
+                try scalar(f.key, quoted: YAMLQuoting.needsQuotes(f.key))
+                try node(f.value)
+            }
+            try send(&event, yaml_mapping_end_event_initialize(&event))
+        }
+    }
+
+    private func scalar(_ s: String, quoted: Bool) throws {
+        var event = yaml_event_t()
+        let style = quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE
+        var bytes = Array(s.utf8)
+        let ok = bytes.withUnsafeMutableBufferPointer { buf in
+            yaml_scalar_event_initialize(&event, nil, nil, buf.baseAddress, Int32(buf.count), 1, 1, style)
+        }
+        try send(&event, ok)
+    }
+
+    /// Emits an initialised event; libyaml takes ownership of it either way.
+    private func send(_ event: inout yaml_event_t, _ initialised: Int32) throws {
+        guard initialised == 1 else { throw EmitError(description: "libyaml could not create an event (out of memory)") }
+        guard yaml_emitter_emit(emitter, &event) == 1 else {
+            let problem = emitter.pointee.problem.map { String(cString: $0) } ?? "unknown problem"
+            throw EmitError(description: "libyaml emitter: \(problem)")
+        }
+    }
+}
+
+/// Which strings must be quoted so that a YAML 1.1 or 1.2 reader (go-yaml in kubectl, PyYAML,
+/// libyaml-based tools) reads them back as strings and not as another type.
+public enum YAMLQuoting {
+    private static let words: Set<String> = [
+        "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", "=", "<<",
+        ".inf", "-.inf", "+.inf", ".nan",
+    ]
+    private static let numberish = Set("0123456789abcdefABCDEFxXoObB_.:+-eE")
+
+    public static func needsQuotes(_ s: String) -> Bool {
+        if s.isEmpty || words.contains(s.lowercased()) { return true }
+        let chars = Array(s)
+        let startsNumeric = chars[0].isNumber
+            || ("+-.".contains(chars[0]) && chars.count > 1 && (chars[1].isNumber || chars[1] == "."))
+        return startsNumeric && chars.allSatisfy { numberish.contains($0) }
+    }
+}

@@ -1,0 +1,212 @@
+// The documentation `extc explain CODE` prints. One entry per code, enforced by the exhaustive switch.
+extension DiagnosticCode {
+    public var title: String { docs.title }
+    public var explanation: String { docs.body }
+
+    private var docs: (title: String, body: String) {
+        switch self {
+        case .invalidCharacter: return ("invalid character", """
+            A spec may contain only printable ASCII outside strings and comments. Words are runs of
+            characters other than white space and `{ } ; " #`. Put other text in a "quoted string".
+            """)
+        case .unterminatedString: return ("unterminated string", """
+            A string starts and ends with `"` on the same line. Close it, or escape an inner quote as `\\"`.
+            """)
+        case .invalidEscape: return ("invalid escape sequence", """
+            Inside a string, `\\` may be followed only by `"`, `\\`, `n` or `t`.
+            """)
+        case .unexpectedToken: return ("unexpected token", """
+            The token does not fit the grammar here. An entry is a name, then values, then optionally a
+            `{ block }`, ended by a newline or `;`. See grammar/ext.ebnf.
+            """)
+        case .unclosedBlock: return ("unclosed block", """
+            A `{` has no matching `}` before the end of the file. Add the `}` where the block ends.
+            """)
+        case .unmatchedBrace: return ("unmatched closing brace", """
+            A `}` closes no block. Remove it, or add the `{` it was meant to close.
+            """)
+        case .nestingTooDeep: return ("blocks nested too deeply", """
+            Blocks nest at most 16 deep; the language needs 3. This usually means braces are unbalanced.
+            """)
+        case .invalidUTF8: return ("invalid UTF-8", """
+            Spec files are UTF-8. Re-save the file as UTF-8.
+            """)
+        case .unknownKeyword: return ("unknown top-level keyword", """
+            At the top level of a file only `apiserver NAME { ... }` is allowed.
+            """)
+        case .unknownField: return ("unknown field", """
+            The block does not have this field. The help line suggests the closest known name; README's
+            "The language" section lists every field of every block.
+            """)
+        case .duplicateField: return ("duplicate field", """
+            A field may be given once per block. Both places are shown; keep one. Fields that take
+            several values take them on one line: `versions v1alpha1 v1beta1`.
+            """)
+        case .missingField: return ("missing required field", """
+            The block lacks a field that has no default. An apiserver needs `group`, `versions`,
+            `namespace`, `image` and at least one `resource`; a resource needs verbs (its own `verbs`,
+            or the apiserver's `verbs` for all resources).
+            """)
+        case .wrongArity: return ("wrong number of values", """
+            The field takes a different number of values; the message says how many.
+            """)
+        case .invalidValue: return ("invalid value", """
+            The value is not of the field's type: a whole number, a keyword from a fixed set (for
+            example `scope namespaced|cluster`, `key ecdsa-p256|ecdsa-p384|rsa-2048|rsa-3072|rsa-4096`),
+            or a path.
+            """)
+        case .blockMismatch: return ("block expected or not allowed", """
+            Some entries take a `{ block }` (apiserver, certs, labels, annotations, env, requests,
+            limits, and allow's verbs) and the others do not.
+            """)
+        case .invalidLabelName: return ("invalid DNS-1123 label", """
+            Namespaces and apiserver names become object names and must be DNS-1123 labels: at most 63
+            characters, lowercase letters, digits and `-`, starting and ending with a letter or digit.
+            """)
+        case .invalidSubdomain: return ("invalid DNS-1123 subdomain", """
+            An API group must be a DNS-1123 subdomain: at most 253 characters, dot-separated DNS-1123
+            labels.
+            """)
+        case .invalidServiceName: return ("invalid service name", """
+            A Service name (and a resource's plural name) must be a DNS-1035 label: at most 63
+            characters, lowercase letters, digits and `-`, starting with a letter, ending with a letter
+            or digit.
+            """)
+        case .groupWithoutDot: return ("group without a dot", """
+            Groups without a dot are reserved for Kubernetes' own APIs (apps, batch, ...), and the
+            aggregation layer requires a qualified name. Use a domain you own: `wardle.example.com`.
+            """)
+        case .invalidVersion: return ("invalid API version", """
+            Versions have the Kubernetes form `v<N>`, `v<N>alpha<M>` or `v<N>beta<M>` with N, M >= 1:
+            `v1`, `v2beta3`, `v1alpha1`. Kubernetes sorts and prioritises versions by this form.
+            """)
+        case .builtinGroup: return ("group built into Kubernetes", """
+            kube-apiserver serves this group itself; an APIService for it would shadow or collide with
+            the built-in API. Pick a group of your own.
+            """)
+        case .apiServiceNameTooLong: return ("APIService name too long", """
+            Each version becomes an APIService named `<version>.<group>`, which must be a DNS-1123
+            subdomain of at most 253 characters. Shorten the group.
+            """)
+        case .unknownVerb: return ("unknown verb", """
+            Resource verbs are get, list, watch, create, update, patch, delete, deletecollection, or `*`.
+            `allow` rules also take RBAC's special verbs: use, bind, escalate, impersonate, approve, sign.
+            """)
+        case .duplicateResource: return ("duplicate resource", """
+            A resource may be declared once per apiserver. Merge the two declarations.
+            """)
+        case .duplicateVersion: return ("duplicate version", """
+            Each version is listed once; every version becomes one APIService.
+            """)
+        case .duplicateServer: return ("duplicate apiserver", """
+            apiserver names must be unique across all files of a build: the name names the Deployment,
+            ServiceAccount and cluster-scoped RBAC objects.
+            """)
+        case .outOfRange: return ("number out of range", """
+            The number is outside the range the field allows: port 1-65535, replicas 1-1000,
+            group-priority 1-20000, version-priority 1-1000.
+            """)
+        case .invalidImage: return ("malformed image reference", """
+            An image is `[registry[:port]/]path[:tag][@sha256:<64 hex>]`, with a lowercase path, as
+            `docker pull` takes it.
+            """)
+        case .leafOutlivesCA: return ("certificate outlives its CA", """
+            The serving certificate's `validity` must not exceed the CA's `ca-validity`: a leaf that
+            outlives its CA stops verifying the day the CA expires.
+            """)
+        case .argDisablesDelegatedAuth: return ("argument disables delegated authentication", """
+            `--authentication-skip-lookup` and `--authentication-tolerate-lookup-failure` make the server
+            accept requests without checking the front proxy's client certificate against the
+            extension-apiserver-authentication ConfigMap. Remove the argument.
+            """)
+        case .argConflictsWithManaged: return ("argument conflicts with what extc manages", """
+            extc sets `--secure-port`, `--tls-cert-file` and `--tls-private-key-file` from the spec and
+            the generated Secret. Use the `port` field instead, and leave TLS to the `certs` block.
+            """)
+        case .invalidDuration: return ("invalid duration", """
+            Durations are a whole number followed by a unit: `h` (hours), `d` (days), `w` (weeks) or `y`
+            (365 days): `365d`, `8760h`, `10y`.
+            """)
+        case .invalidQuantity: return ("invalid resource quantity", """
+            Quantities are Kubernetes quantities: a number and an optional suffix (m, k, M, G, T, P, E,
+            Ki, Mi, Gi, Ti, Pi, Ei): `100m`, `0.5`, `128Mi`. Resources are cpu, memory, ephemeral-storage.
+            """)
+        case .invalidMetadata: return ("invalid label or annotation", """
+            Keys are `[prefix/]name`, the prefix a DNS-1123 subdomain, the name at most 63 characters of
+            letters, digits, `-`, `_`, `.`, starting and ending alphanumerically. Label values follow the
+            name rule, or are empty.
+            """)
+        case .invalidEnvName: return ("invalid environment variable name", """
+            Environment variable names are letters, digits and `_`, not starting with a digit.
+            """)
+        case .duplicateAPIService: return ("two apiservers serve the same group/version", """
+            Both would write the same APIService `<version>.<group>`, and the last applied wins.
+            """)
+        case .duplicateService: return ("two apiservers share a Service", """
+            Both apiservers name the same `service` in the same namespace, so one would overwrite the
+            other's Service and serving certificate. Give each its own service name.
+            """)
+        case .reservedLabel: return ("label reserved by extc", """
+            extc sets the app.kubernetes.io/name, instance and managed-by labels itself; the first two
+            select the pods. Use another key.
+            """)
+        case .openSSLFailure: return ("OpenSSL failed", """
+            OpenSSL reported an error while making key material; its reason is in the message.
+            """)
+        case .caFileUnreadable: return ("CA file unreadable", """
+            `ca files CERT KEY` names PEM files, relative to the spec's directory. The file could not be
+            read or holds no PEM certificate or key.
+            """)
+        case .caKeyEncrypted: return ("encrypted CA key", """
+            extc does not prompt for passphrases. Decrypt the key into a file kept out of git
+            (`openssl pkey -in ca.key -out ca.plain.key`).
+            """)
+        case .caNotCA: return ("certificate is not a CA", """
+            The certificate given as the CA lacks basicConstraints CA:TRUE (or keyCertSign), so
+            nothing it signs would verify.
+            """)
+        case .caKeyMismatch: return ("CA key does not match its certificate", """
+            The key file is not the private key of the CA certificate. Check that the two files belong
+            together.
+            """)
+        case .caTooShort: return ("CA expires too soon", """
+            The given CA expires before the serving certificate's `validity` would end (or has expired).
+            Shorten `validity` or renew the CA.
+            """)
+        case .stateUnusable: return ("certificate state directory unusable", """
+            The state directory (default `.extc/` beside the spec, or `--state DIR`) could not be
+            created, read or written, or holds files extc cannot parse. Fix its permissions, or remove
+            it to start afresh (this issues a new CA, so the caBundle changes).
+            """)
+        case .internalInvariant: return ("internal error: generated objects are inconsistent", """
+            After lowering, extc checks the object set (binding subjects, selectors, ports, Secret,
+            APIService versions). A failure is a bug in extc, not in the spec; please report it with
+            the spec.
+            """)
+        case .unpinnedImage: return ("image not pinned", """
+            An image without a tag, or tagged `latest`, changes under the Deployment. Pin a tag or a
+            digest.
+            """)
+        case .wildcardVerb: return ("wildcard verb", """
+            `*` grants every verb, including ones added later. List the verbs instead.
+            """)
+        case .wellKnownGroup: return ("group shared with a well-known server", """
+            metrics.k8s.io, custom.metrics.k8s.io and external.metrics.k8s.io are served by
+            metrics-server and metrics adapters. Two servers of one group overwrite each other's
+            APIService.
+            """)
+        case .kubernetesGroup: return ("group in a Kubernetes-owned domain", """
+            Groups under k8s.io and kubernetes.io are reserved for the Kubernetes project
+            (API review required). Use a domain you own.
+            """)
+        case .certificateExpiring: return ("certificate expires soon", """
+            A certificate in the state directory expires within the renewal window; the next
+            `extc build` renews it.
+            """)
+        case .privilegedPort: return ("privileged port", """
+            The container drops all capabilities and runs as non-root, so binding a port below 1024
+            fails unless the node allows unprivileged low ports. Use a port of 1024 or more (8443).
+            """)
+        }
+    }
+}

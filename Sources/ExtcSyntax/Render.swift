@@ -1,0 +1,126 @@
+/// Renders diagnostics for people:
+///
+///     spec.ext:3:3: error[E0101]: unknown field `grup` in `apiserver`
+///       |
+///     3 |   grup wardle.example.com
+///       |   ^^^^ not a field of `apiserver`
+///       |
+///       = help: did you mean `group`?
+///
+/// Secondary labels are underlined with `-`, each under its own source line (from any file).
+public struct DiagnosticRenderer: Sendable {
+    public var color: Bool
+
+    public init(color: Bool = false) { self.color = color }
+
+    public func render(_ d: Diagnostic) -> String {
+        let loc = d.span.file.location(of: d.span.start)
+        let sev = d.severity == .error ? paint("error", "1;31") : paint("warning", "1;33")
+        var out = "\(d.span.file.path):\(loc.line):\(loc.column): \(sev)\(paint("[\(d.code.rawValue)]", d.severity == .error ? "1;31" : "1;33")): \(paint(d.message, "1"))\n"
+        let marks = [(d.span, d.note, true)] + d.labels.map { ($0.span, $0.message, false) }
+        let width = String(marks.map { $0.0.file.line(of: $0.0.start) }.max() ?? 1).count
+        let gutter = String(repeating: " ", count: width)
+        out += paint("\(gutter) |", "1;34") + "\n"
+        var previousFile = d.span.file
+        for (span, message, primary) in marks {
+            if span.file !== previousFile {
+                let l = span.file.location(of: span.start)
+                out += paint("\(gutter) ::: ", "1;34") + "\(span.file.path):\(l.line):\(l.column)\n"
+                previousFile = span.file
+            }
+            out += snippet(span, message: message, primary: primary, width: width)
+        }
+        if let help = d.help {
+            out += paint("\(gutter) |", "1;34") + "\n"
+            out += paint("\(gutter) = ", "1;34") + paint("help", "1") + ": \(help)\n"
+        }
+        return out
+    }
+
+    public func render(_ ds: [Diagnostic]) -> String { ds.map(render).joined(separator: "\n") }
+
+    /// One source line with an underline under `span` (clipped to that line).
+    private func snippet(_ span: Span, message: String, primary: Bool, width: Int) -> String {
+        let file = span.file
+        let line = file.line(of: span.start)
+        let range = file.lineRange(line)
+        let text = file.lineText(line).replacingTabs()
+        let startCol = file.location(of: max(range.lowerBound, min(span.start, range.upperBound))).column
+        let endOffset = min(max(span.end, span.start), range.upperBound)
+        let endCol = file.location(of: endOffset).column
+        let length = max(1, endCol - startCol)
+        let number = String(line)
+        let pad = String(repeating: " ", count: width - number.count)
+        let mark = String(repeating: primary ? "^" : "-", count: length)
+        let under = String(repeating: " ", count: startCol - 1) + mark + (message.isEmpty ? "" : " " + message)
+        return paint("\(pad)\(number) |", "1;34") + (text.isEmpty ? "" : " " + text) + "\n"
+            + paint(String(repeating: " ", count: width) + " |", "1;34") + " "
+            + paint(under, primary ? "1;31" : "1;34") + "\n"
+    }
+
+    private func paint(_ s: String, _ sgr: String) -> String {
+        color ? "\u{1B}[\(sgr)m\(s)\u{1B}[0m" : s
+    }
+}
+
+extension String {
+    /// Tabs as single spaces, so caret columns (counted in scalars) line up.
+    fileprivate func replacingTabs() -> String {
+        String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\t" ? " " : $0 }))
+    }
+}
+
+/// Machine-readable diagnostics: one JSON object per line (JSON Lines).
+public enum DiagnosticJSON {
+    public static func render(_ d: Diagnostic) -> String {
+        var fields: [(String, String)] = [
+            ("file", JSONText.quote(d.span.file.path)),
+            ("code", JSONText.quote(d.code.rawValue)),
+            ("severity", JSONText.quote(d.severity.rawValue)),
+            ("message", JSONText.quote(d.message)),
+            ("range", range(d.span)),
+        ]
+        if !d.note.isEmpty { fields.append(("note", JSONText.quote(d.note))) }
+        if let h = d.help { fields.append(("help", JSONText.quote(h))) }
+        let labels = d.labels.map { l in
+            JSONText.object([("file", JSONText.quote(l.span.file.path)), ("range", range(l.span)),
+                             ("message", JSONText.quote(l.message))])
+        }
+        fields.append(("labels", "[" + labels.joined(separator: ",") + "]"))
+        return JSONText.object(fields)
+    }
+
+    private static func range(_ s: Span) -> String {
+        func point(_ o: Int) -> String {
+            let l = s.file.location(of: o)
+            return JSONText.object([("offset", String(o)), ("line", String(l.line)), ("column", String(l.column))])
+        }
+        return JSONText.object([("start", point(s.start)), ("end", point(s.end))])
+    }
+}
+
+/// Minimal JSON text helpers shared by every stage that writes JSON.
+public enum JSONText {
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    /// An object from already-encoded values, in the given key order.
+    public static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { quote($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import ExtcCerts
+import ExtcDriver
+import ExtcEmit
+
+extension Layout: ExpressibleByArgument {}
+extension OutputFormat: ExpressibleByArgument {}
+extension Rotation: ExpressibleByArgument {}
+
+/// Output and certificate options shared by `build` and `watch`.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the output to this file (stream) or directory (dir, kustomize).", valueName: "path"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Write one file per object into this directory (implies --layout dir).", valueName: "dir"))
+    var outDir: String?
+
+    @Option(help: "Output layout: stream, dir, or kustomize.")
+    var layout: Layout?
+
+    @Option(help: "Output format: yaml, or json (a v1 List; one object per file in dir layouts).")
+    var format: OutputFormat = .yaml
+
+    @Flag(help: "Leave out the TLS Secret (private key), for a reviewable build.")
+    var noSecrets = false
+
+    @Option(help: ArgumentHelp("Certificate state directory (default: .extc/ beside each spec).", valueName: "dir"))
+    var state: String?
+
+    func validate() throws {
+        if output != nil, outDir != nil { throw ValidationError("give -o or --out-dir, not both") }
+        if outDir != nil, layout == .stream { throw ValidationError("--out-dir writes the dir or kustomize layout") }
+        if layout != nil, layout != .stream, output == nil, outDir == nil {
+            throw ValidationError("the \(layout!.rawValue) layout needs -o DIR or --out-dir DIR")
+        }
+    }
+
+    func request(_ files: [String]) -> BuildRequest {
+        var r = BuildRequest(inputs: Inputs(files))
+        let layout = self.layout ?? (outDir != nil ? .dir : .stream)
+        r.options.layout = layout
+        r.options.format = format
+        r.options.includeSecrets = !noSecrets
+        if let dir = outDir ?? (layout != .stream ? output : nil) { r.target = .directory(dir) }
+        else if let file = output { r.target = .file(file) }
+        r.state = StateDirectory(override: state)
+        return r
+    }
+}
+
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile specs into apply-ready manifests.",
+        discussion: """
+            Examples:
+              extc build samples/wardle.ext | kubectl apply -f -
+              extc build samples/*.ext -o manifests.yaml
+              extc build samples/wardle.ext --layout kustomize -o deploy/
+              extc build samples/wardle.ext --no-secrets --out-dir deploy/ --check
+            """)
+
+    @Argument(help: "Spec files (*.ext). A quoted glob is expanded by extc.")
+    var files: [String]
+
+    @OptionGroup var out: OutputOptions
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    @Flag(help: "Write nothing; exit 2, naming each file, if the output on disk differs from what the specs produce.")
+    var check = false
+
+    func validate() throws {
+        if check, out.output == nil, out.outDir == nil { throw ValidationError("--check compares with -o FILE or --out-dir DIR") }
+    }
+
+    func run() throws {
+        var request = out.request(files)
+        request.check = check
+        try finish(Commands(console: diagnostics.console).build(request))
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build, then rebuild on every change to a spec (or a CA file it names).",
+        discussion: """
+            Output is replaced atomically and only when it changes; after an error the previous output
+            stays. Ends cleanly on Ctrl-C or SIGTERM.
+              extc watch samples/wardle.ext --out-dir deploy/
+              extc watch 'specs/*.ext' -o all.yaml
+            """)
+
+    @Argument(help: "Spec files (*.ext). A quoted glob also picks up files added later.")
+    var files: [String]
+
+    @OptionGroup var out: OutputOptions
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    @Option(help: "Quiet time in milliseconds after the last change before rebuilding.")
+    var settle: Int32 = 50
+
+    @Flag(help: "Build once and exit.")
+    var once = false
+
+    func validate() throws {
+        if out.output == nil, out.outDir == nil { throw ValidationError("watch needs -o FILE or --out-dir DIR") }
+        if settle < 0 || settle > 10_000 { throw ValidationError("--settle is 0 to 10000 ms") }
+    }
+
+    func run() throws {
+        var request = WatchRequest(build: out.request(files))
+        request.settleMilliseconds = settle
+        request.once = once
+        try finish(Watcher(request, console: diagnostics.console).run())
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import ExtcDriver
+
+@main
+struct Extc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extc",
+        abstract: "Compiles *.ext specs into the manifests of a Kubernetes extension API server.",
+        discussion: """
+            Exit codes: 0 success; 1 the spec has errors; 2 --check found differences; 64 usage error;
+            70 internal error (a bug in extc); 74 a file could not be read or written.
+            """,
+        version: "0.1.0",
+        subcommands: [Build.self, Check.self, Fmt.self, Watch.self, Certs.self, Explain.self],
+        defaultSubcommand: nil)
+}
+
+/// How diagnostics are shown; shared by every subcommand.
+struct DiagnosticOptions: ParsableArguments {
+    @Option(help: "Diagnostics as `human` text or `json` lines (on stderr).")
+    var diagnostics: DiagnosticsFormat = .human
+
+    @Option(help: "Colour: auto (on a terminal), always, never.")
+    var color: ColorChoice = .auto
+
+    var console: Console { Console(format: diagnostics, color: diagnostics == .human && Console.wantsColor(color.rawValue)) }
+}
+
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}
+
+extension DiagnosticsFormat: ExpressibleByArgument {}
+
+/// Ends the process with an extc exit status.
+func finish(_ status: ExitStatus) throws {
+    if status != .success { throw ExitCode(status.rawValue) }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import ExtcCerts
+import ExtcDriver
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check specs and print diagnostics (for PR checks). Writes nothing.",
+        discussion: "Also warns (W0005) when a stored certificate is within its renewal window.")
+
+    @Argument(help: "Spec files (*.ext).")
+    var files: [String]
+
+    @Option(help: ArgumentHelp("Certificate state directory to inspect.", valueName: "dir"))
+    var state: String?
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func run() throws {
+        try finish(Commands(console: diagnostics.console).check(Inputs(files), state: StateDirectory(override: state)))
+    }
+}
+
+struct Fmt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print specs in canonical form, or rewrite, check or diff them.",
+        discussion: "Formatting keeps every comment and never changes what a spec means.")
+
+    @Argument(help: "Spec files (*.ext).")
+    var files: [String]
+
+    @Flag(help: "Rewrite the files in place.")
+    var write = false
+
+    @Flag(help: "List files that are not formatted; exit 2 if any.")
+    var check = false
+
+    @Flag(help: "Print a unified diff of the changes (with --check, also exit 2).")
+    var diff = false
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func validate() throws {
+        if write, check || diff { throw ValidationError("--write does not combine with --check or --diff") }
+    }
+
+    func run() throws {
+        let mode: FmtMode = diff ? .diff(check: check) : check ? .check : write ? .write : .print
+        try finish(Commands(console: diagnostics.console).fmt(Inputs(files), mode: mode))
+    }
+}
+
+struct Certs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the stored certificates, or rotate them.",
+        discussion: """
+            --rotate leaf issues a new serving certificate under the same CA (the caBundle stays);
+            --rotate all also issues a new CA (the caBundle changes). Build afterwards to update output.
+            """)
+
+    @Argument(help: "Spec files (*.ext).")
+    var files: [String]
+
+    @Option(help: "Replace certificates: leaf, or all (CA and leaf).")
+    var rotate: Rotation = .none
+
+    @Option(help: ArgumentHelp("Certificate state directory.", valueName: "dir"))
+    var state: String?
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func run() throws {
+        try finish(Commands(console: diagnostics.console).certs(Inputs(files), state: StateDirectory(override: state), rotate: rotate))
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Explain a diagnostic code, such as E0101.")
+
+    @Argument(help: "The code.")
+    var code: String?
+
+    @Flag(help: "List every code.")
+    var list = false
+
+    @Flag(help: "Print every code's documentation as Markdown (docs/diagnostics.md).")
+    var markdown = false
+
+    func run() throws {
+        try finish(Commands(console: Console()).explain(code, list: list, markdown: markdown))
+    }
+}
