@@ -42,7 +42,7 @@ struct Fields {
             if !spec.repeatable, let earlier = first[name] {
                 diagnostics.add(Diagnostic(.duplicateField, "`\(name)` is given twice in \(context)", at: e.head.span,
                                            note: "given again here", labels: [Label(earlier.head.span, "first given here")],
-                                           help: spec.values.upperBound > 1 ? "list every value on one line: `\(name) a b c`" : "keep one of them"))
+                                           help: spec.values.upperBound == Int.max ? "list every value on one line: `\(name) a b c`" : "keep one of them"))
                 continue
             }
             present.insert(name)

@@ -75,7 +75,7 @@ extension ServerChecker {
         }
         let group = e.args[0]
         var ok = true
-        if !(group.text.isEmpty || group.text == "*" || Names.isDNS1123Subdomain(group.text)) {
+        if group.text == "core" || !(group.text.isEmpty || group.text == "*" || Names.isDNS1123Subdomain(group.text)) {
             error(.invalidSubdomain, "`\(group.text)` is not an API group", group.span, note: "invalid group",
                   help: group.text == "core" ? "the core group is written \"\"" : "write a DNS subdomain, \"\" for the core group, or `*`")
             ok = false

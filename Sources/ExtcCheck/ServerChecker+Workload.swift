@@ -104,15 +104,16 @@ extension ServerChecker {
     /// `KEY VALUE` entries of a block; keys are unique.
     private mutating func pairs(_ block: Block, what: String, key: (inout ServerChecker, Value) -> Bool,
                                 value: (inout ServerChecker, Value) -> Bool) -> [KeyValue] {
+        let a = "aeiou".contains(what.first!) ? "an" : "a"
         var seen: [String: Span] = [:]
         var out: [KeyValue] = []
         for e in block.entries {
             if let b = e.block {
-                error(.blockMismatch, "a \(what) takes no block", b.open, note: "unexpected block", help: "write `KEY VALUE`")
+                error(.blockMismatch, "\(a) \(what) takes no block", b.open, note: "unexpected block", help: "write `KEY VALUE`")
                 continue
             }
             guard e.args.count == 1 else {
-                error(.wrongArity, "a \(what) takes one value, found \(e.args.count)", e.args.count > 1 ? e.args[1].span : e.head.span,
+                error(.wrongArity, "\(a) \(what) takes one value, found \(e.args.count)", e.args.count > 1 ? e.args[1].span : e.head.span,
                       note: e.args.isEmpty ? "value missing" : "extra value", help: "write `KEY VALUE`; quote a value with spaces or an empty one: \"\"")
                 continue
             }

@@ -34,11 +34,12 @@ public final class FrontEnd {
             files.append(syntax)
             diagnostics += ds
         }
-        let parseErrors = diagnostics.contains { $0.isError }
-        // A file with syntax errors is still checked, so one run reports every independent error;
-        // the program is dropped all the same.
+        // As in Go: syntax errors (every one of them, from every file) stop the build before type
+        // checking, whose findings on a broken tree would mostly be cascades.
+        if diagnostics.contains(where: \.isError) {
+            return Result(files: files, program: nil, diagnostics: diagnostics.sortedBySource())
+        }
         let (program, checked) = Checker.check(files)
-        let all = (diagnostics + checked).sortedBySource()
-        return Result(files: files, program: parseErrors ? nil : program, diagnostics: all)
+        return Result(files: files, program: program, diagnostics: (diagnostics + checked).sortedBySource())
     }
 }

@@ -15,6 +15,16 @@ public struct KubeObject: Sendable {
     /// Holds private key material (the TLS Secret).
     public let sensitive: Bool
 
+    public init(kind: String, apiVersion: String, name: String, namespace: String?, body: Node, origin: Span, sensitive: Bool) {
+        self.kind = kind
+        self.apiVersion = apiVersion
+        self.name = name
+        self.namespace = namespace
+        self.body = body
+        self.origin = origin
+        self.sensitive = sensitive
+    }
+
     /// Where the kind goes in apply order: namespaces and identities first, APIServices last.
     public var rank: Int { KubeObject.applyOrder.firstIndex(of: kind) ?? KubeObject.applyOrder.count }
 

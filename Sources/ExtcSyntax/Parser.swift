@@ -99,6 +99,9 @@ public struct Parser {
             let b = block()
             blk = b
             last = b.close ?? b.open
+            if b.close == nil {  // unclosed: already reported; what follows belongs to the next entry
+                return Entry(leading: leading, head: head, args: args, block: blk, trailingComment: nil, span: head.span.to(last))
+            }
         }
         var trailing: String? = nil
         if tok.kind == .comment {

@@ -17,7 +17,15 @@ public struct DiagnosticRenderer: Sendable {
         let loc = d.span.file.location(of: d.span.start)
         let sev = d.severity == .error ? paint("error", "1;31") : paint("warning", "1;33")
         var out = "\(d.span.file.path):\(loc.line):\(loc.column): \(sev)\(paint("[\(d.code.rawValue)]", d.severity == .error ? "1;31" : "1;33")): \(paint(d.message, "1"))\n"
-        let marks = [(d.span, d.note, true)] + d.labels.map { ($0.span, $0.message, false) }
+        // The primary file's snippets first, each file's in line order.
+        let marks = ([(d.span, d.note, true)] + d.labels.map { ($0.span, $0.message, false) })
+            .enumerated().sorted { a, b in
+                let (x, y) = (a.element.0, b.element.0)
+                let (xp, yp) = (x.file === d.span.file, y.file === d.span.file)
+                if xp != yp { return xp }
+                if x.file !== y.file { return x.file.path < y.file.path }
+                return x.start != y.start ? x.start < y.start : a.offset < b.offset
+            }.map(\.element)
         let width = String(marks.map { $0.0.file.line(of: $0.0.start) }.max() ?? 1).count
         let gutter = String(repeating: " ", count: width)
         out += paint("\(gutter) |", "1;34") + "\n"

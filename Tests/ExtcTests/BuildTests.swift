@@ -1,0 +1,180 @@
+import ExtcCerts
+import ExtcDriver
+import ExtcEmit
+import ExtcLower
+import ExtcSyntax
+import Foundation
+import Testing
+
+struct BuildTests {
+    static var specs: [String] { Paths.sampleFiles() + Paths.files(in: "\(Paths.fixtures)/valid", ext: "ext") }
+
+    static func name(_ path: String) -> String { ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
+
+    @Test("golden output for every sample and valid fixture", arguments: specs)
+    func golden(_ path: String) throws {
+        let built = try Fixed.build([path])
+        #expect(!built.output.failed, "\(built.output.diagnostics.map(\.message))")
+        #expect(Golden.recording || built.output.notes.isEmpty, "the fixture state should be reused, but: \(built.output.notes)")
+        Golden.check(built.output.files[0].contents, "build/\(Self.name(path)).yaml")
+    }
+
+    @Test("JSON output is a v1 List")
+    func json() throws {
+        var options = BuildOptions()
+        options.format = .json
+        let built = try Fixed.build(["\(Paths.samples)/wardle.ext"], options: options)
+        let text = built.output.files[0].contents
+        Golden.check(text, "build/wardle.json")
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(list["kind"] as? String == "List" && list["apiVersion"] as? String == "v1")
+        #expect((list["items"] as? [Any])?.count == built.output.objects.count)
+    }
+
+    @Test("dir and kustomize layouts: stable names in apply order, the Secret ignored by git")
+    func layouts() throws {
+        var options = BuildOptions()
+        options.layout = .kustomize
+        let built = try Fixed.build(["\(Paths.samples)/wardle.ext"], options: options)
+        let names = built.output.files.map(\.name)
+        Golden.check(names.joined(separator: "\n") + "\n", "build/wardle-kustomize-files.txt")
+        let kustomization = try #require(built.output.files.first { $0.name == "kustomization.yaml" })
+        Golden.check(kustomization.contents, "build/wardle-kustomization.yaml")
+        let objectFiles = names.filter(Layouts.isGeneratedName)
+        let ranks = objectFiles.sorted().map { $0.prefix(2) }
+        #expect(ranks == objectFiles.map { $0.prefix(2) } && ranks == ranks.sorted(), "lexical order must be apply order")
+        let ignore = try #require(built.output.files.first { $0.name == ".gitignore" })
+        #expect(ignore.contents.contains("/05-secret.wardle.wardle-tls.yaml"))
+        #expect(built.output.files.filter(\.sensitive).map(\.name) == ["05-secret.wardle.wardle-tls.yaml"])
+    }
+
+    @Test("the same input gives the same bytes, whatever the order of the files")
+    func determinism() throws {
+        let state = Fixed.seededState()
+        defer { Paths.cleanUp(state) }
+        let paths = Paths.sampleFiles()
+        let a = try Fixed.build(paths, state: state).output.files[0].contents
+        let b = try Fixed.build(paths, state: state).output.files[0].contents
+        let c = try Fixed.build(paths.reversed(), state: state).output.files[0].contents
+        #expect(a == b)
+        #expect(a == c)
+    }
+
+    @Test("libyaml reads the output back to exactly the objects meant", arguments: specs)
+    func roundTrip(_ path: String) throws {
+        let built = try Fixed.build([path])
+        let read = try YAMLReader.read(built.output.files[0].contents)
+        #expect(read == built.output.objects.map(\.body))
+    }
+
+    @Test("strings that would re-read as another type are quoted")
+    func quoting() throws {
+        let text = try Fixed.build(["\(Paths.fixtures)/valid/quoting.ext"]).output.files[0].contents
+        for value in ["yes", "on", "null", "~", "1.0", "0755", "1e3", "", "true", "0x1F", "12:30", ".inf", "2001-12-14", "100"] {
+            #expect(text.contains("- \"\(value)\"\n"), "arg \(value.debugDescription) not quoted")
+        }
+        #expect(text.contains("- plain\n") && text.contains("- --flag\n"))
+        #expect(text.contains("example.com/long: a line far longer than eighty characters, which libyaml must not fold onto a second line at all\n"))
+        for q in ["yes", "on", "null", "~", "1.0", "0755", "1e3", ""] { #expect(YAMLQuoting.needsQuotes(q)) }
+    }
+
+    @Test("no null, and no empty map or list the API server would drop", arguments: specs)
+    func noEmptyFields(_ path: String) throws {
+        func walk(_ n: Node, _ at: String) {
+            switch n {
+            case .map(let fields):
+                if fields.isEmpty, !(at.hasSuffix("emptyDir") || at.hasSuffix("selfSigned")) { Issue.record("empty map at \(at)") }
+                for f in fields { walk(f.value, "\(at).\(f.key)") }
+            case .list(let items):
+                if items.isEmpty { Issue.record("empty list at \(at)") }
+                for (i, item) in items.enumerated() { walk(item, "\(at)[\(i)]") }
+            default: break
+            }
+        }
+        for o in try Fixed.build([path]).output.objects { walk(o.body, o.reference) }
+    }
+
+    @Test("a shared namespace is created once")
+    func sharedNamespace() throws {
+        let objects = try Fixed.build(["\(Paths.samples)/multiversion.ext"]).output.objects
+        #expect(objects.filter { $0.kind == "Namespace" }.map(\.name) == ["acme-system"])
+        #expect(objects.filter { $0.kind == "Deployment" }.map(\.name) == ["gizmos", "widgets"])
+        #expect(objects.filter { $0.kind == "PodDisruptionBudget" }.map(\.name) == ["widgets"], "replicas 1 gets no PDB")
+    }
+
+    @Test("--no-secrets leaves the Secret out and keeps the caBundle")
+    func noSecrets() throws {
+        var options = BuildOptions()
+        options.includeSecrets = false
+        let built = try Fixed.build(["\(Paths.samples)/wardle.ext"], options: options)
+        #expect(!built.output.objects.contains { $0.kind == "Secret" })
+        #expect(!built.output.files[0].contents.contains("PRIVATE KEY"))
+        #expect(!built.output.files[0].contents.contains("tls.key:"))
+        #expect(built.output.objects.filter { $0.kind == "APIService" }.allSatisfy { $0.body.at("spec.caBundle") != nil })
+    }
+
+    @Test("cert-manager mode: Issuers and Certificates, CA injected, no key material")
+    func certManager() throws {
+        let built = try Fixed.build(["\(Paths.fixtures)/valid/certmanager.ext"])
+        let o = built.output.objects
+        #expect(!o.contains { $0.kind == "Secret" })
+        #expect(o.filter { $0.kind == "Issuer" }.count == 2 && o.filter { $0.kind == "Certificate" }.count == 2)
+        let serving = try #require(o.first { $0.kind == "Certificate" && $0.name == "managed-tls" })
+        #expect(serving.body.at("spec.secretName")?.stringValue == "managed-tls")
+        #expect(serving.body.at("spec.dnsNames")?.listValue.compactMap(\.stringValue) ==
+                ["managed-api", "managed-api.managed", "managed-api.managed.svc", "managed-api.managed.svc.cluster.local"])
+        for api in o.filter({ $0.kind == "APIService" }) {
+            #expect(api.body.at("metadata.annotations")?["cert-manager.io/inject-ca-from"]?.stringValue == "managed/managed-tls")
+            #expect(api.body.at("spec.caBundle") == nil && api.body.at("spec.insecureSkipTLSVerify") == nil)
+        }
+        let state = Fixed.seededState()
+        defer { Paths.cleanUp(state) }
+        _ = try Fixed.build(["\(Paths.fixtures)/valid/certmanager.ext"], state: state)
+        #expect(!FileManager.default.fileExists(atPath: "\(state)/managed"), "cert-manager mode keeps no local state")
+    }
+}
+
+/// The cross-object checks must catch each kind of inconsistency, so they are run on corrupted copies.
+struct CrossCheckTests {
+    static let corruptions: [(String, @Sendable (String, Node) -> Node?)] = [
+        ("a binding to another ServiceAccount", { kind, body in
+            kind == "RoleBinding" ? replace(body, "subjects", [["kind": "ServiceAccount", "name": "default", "namespace": "default"]]) : nil }),
+        ("a Service selector the pods lack", { kind, body in
+            kind == "Service" ? replace(body, "spec", ["selector": ["app": "other"], "ports": body.at("spec.ports")!]) : nil }),
+        ("a target port the container lacks", { kind, body in
+            kind == "Service" ? replace(body, "spec", ["selector": body.at("spec.selector")!, "ports": [["name": "https", "port": 443, "targetPort": "http"]]]) : nil }),
+        ("an APIService port the Service lacks", { kind, body in
+            kind == "APIService" ? replace(body, "spec", .map(body.at("spec")!.fields.map { $0.key == "service" ? .init("service", ["namespace": "wardle", "name": "api", "port": 8443]) : $0 })) : nil }),
+        ("an APIService version the spec lacks", { kind, body in
+            kind == "APIService" ? replace(body, "spec", .map(body.at("spec")!.fields.map { $0.key == "version" ? .init("version", "v9") : $0 })) : nil }),
+        ("a mounted Secret that is not generated", { kind, body in
+            kind == "Secret" ? replace(body, "metadata", ["name": "other", "namespace": "wardle", "labels": body.at("metadata.labels")!]) : nil }),
+    ]
+
+    static func replace(_ body: Node, _ key: String, _ value: Node) -> Node {
+        .map(body.fields.map { $0.key == key ? Node.Field(key, value) : $0 })
+    }
+
+    @Test("the generated objects pass")
+    func clean() throws {
+        let built = try Fixed.build(["\(Paths.samples)/wardle.ext"])
+        #expect(CrossCheck.verify(built.output.objects, program: built.program).isEmpty)
+    }
+
+    @Test("each corruption is reported as E0900 at the spec", arguments: corruptions.indices)
+    func corrupted(_ i: Int) throws {
+        let (label, corrupt) = Self.corruptions[i]
+        let built = try Fixed.build(["\(Paths.samples)/wardle.ext"])
+        var changed = false
+        let objects = built.output.objects.map { o -> KubeObject in
+            guard !changed, let body = corrupt(o.kind, o.body) else { return o }
+            changed = true
+            return KubeObject(kind: o.kind, apiVersion: o.apiVersion, name: body.at("metadata.name")?.stringValue ?? o.name,
+                              namespace: o.namespace, body: body, origin: o.origin, sensitive: o.sensitive)
+        }
+        #expect(changed)
+        let found = CrossCheck.verify(objects, program: built.program)
+        #expect(!found.isEmpty, "\(label) went unnoticed")
+        #expect(found.allSatisfy { $0.code == .internalInvariant && $0.span.file.path.hasSuffix("wardle.ext") })
+    }
+}
