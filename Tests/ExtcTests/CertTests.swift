@@ -1,0 +1,234 @@
+import ExtcCerts
+import ExtcCheck
+import ExtcDriver
+import ExtcSyntax
+import Foundation
+import Testing
+
+struct CertTests {
+    static let day = 86_400
+
+    /// The minimal sample with some lines replaced, checked into a server.
+    static func server(_ replacements: [(String, String)] = [], certs: String = "", in dir: String? = nil) throws -> APIServer {
+        var text = Paths.read("\(Paths.samples)/minimal.ext")
+        for (a, b) in replacements { text = text.replacingOccurrences(of: a, with: b) }
+        if !certs.isEmpty { text = String(text.dropLast(2)) + "  certs {\n\(certs)\n  }\n}\n" }
+        let path = "\(dir ?? Paths.temporaryDirectory())/spec.ext"
+        Paths.write(text, to: path)
+        let result = try FrontEnd().compile(paths: [path])
+        return try #require(result.program?.servers.first, "\(result.diagnostics.map(\.message))")
+    }
+
+    static func backend(_ state: String, now: Int = Fixed.now) -> CertBackend {
+        CertBackend(state: StateDirectory(override: state), env: Fixed.env(now: now))
+    }
+
+    static func bundle(_ o: CertOutcome) throws -> PEMBundle {
+        guard case .inline(let p)? = o.material else { throw Failure("no inline material: \(o.diagnostics.map(\.message))") }
+        return p
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String; init(_ d: String) { description = d } }
+
+    @Test("CA and serving certificate carry what the aggregation layer checks", arguments: KeyAlgorithm.allCases)
+    func issue(_ algorithm: KeyAlgorithm) throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server(certs: "    key \(algorithm.rawValue)")
+        let p = try Self.bundle(Self.backend(state).material(for: s))
+        let ca = try CertificateInfo(Certificate.parse(pem: p.caPEM))
+        let leaf = try CertificateInfo(Certificate.parse(pem: p.certPEM))
+        #expect(ca.isCA && !leaf.isCA)
+        #expect(leaf.commonName == "hello.hello.svc")
+        #expect(leaf.dnsNames == ["hello", "hello.hello", "hello.hello.svc", "hello.hello.svc.cluster.local"])
+        #expect(leaf.key.description == algorithm.rawValue && ca.key.description == algorithm.rawValue)
+        #expect(leaf.serialBits >= 64 && ca.serialBits >= 64)
+        #expect(leaf.notBefore == Fixed.now - Issuer.backdate)
+        #expect(leaf.notAfter == Fixed.now + 365 * Self.day)
+        #expect(leaf.notAfter <= ca.notAfter)
+        let key = try PrivateKey.parse(pem: p.keyPEM)
+        #expect(CertificateInfo.matches(try Certificate.parse(pem: p.certPEM), key))
+        #expect(CertificateInfo.isSigned(try Certificate.parse(pem: p.certPEM), by: try Certificate.parse(pem: p.caPEM)))
+        #expect(p.keyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----"), "PKCS#8")
+    }
+
+    @Test("state: directories 0700, keys 0600, a .gitignore that ignores everything")
+    func modes() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        _ = try Self.bundle(Self.backend(state).material(for: s))
+        #expect(FileIO.mode(of: state) == 0o700 && FileIO.mode(of: "\(state)/hello") == 0o700)
+        #expect(FileIO.mode(of: "\(state)/hello/ca.key") == 0o600 && FileIO.mode(of: "\(state)/hello/tls.key") == 0o600)
+        #expect(Paths.read("\(state)/.gitignore").split(separator: "\n").contains("*"))
+    }
+
+    @Test("a rebuild reuses stored material byte for byte")
+    func reuse() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        let first = Self.backend(state).material(for: s)
+        let second = Self.backend(state, now: Fixed.now + 100 * Self.day).material(for: s)
+        #expect(first.notes.count == 2 && second.notes.isEmpty)
+        #expect(try Self.bundle(first) == Self.bundle(second))
+    }
+
+    @Test("inside the renewal window the leaf is renewed and the CA (so the caBundle) kept")
+    func renewLeaf() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        let first = try Self.bundle(Self.backend(state).material(for: s))
+        let later = Fixed.now + 340 * Self.day
+        #expect(Self.backend(state, now: later).expiryWarnings(s).map(\.code) == [.certificateExpiring])
+        let renewed = Self.backend(state, now: later).material(for: s)
+        #expect(renewed.notes.count == 1 && renewed.notes[0].contains("within renew-before"))
+        let p = try Self.bundle(renewed)
+        #expect(p.caPEM == first.caPEM && p.certPEM != first.certPEM && p.keyPEM != first.keyPEM)
+        #expect(try CertificateInfo(Certificate.parse(pem: p.certPEM)).notAfter == later + 365 * Self.day)
+    }
+
+    @Test("a CA inside its renewal window is replaced, and the leaf with it")
+    func renewCA() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server(certs: "    validity 30d\n    ca-validity 60d\n    renew-before 7d")
+        let first = try Self.bundle(Self.backend(state).material(for: s))
+        let later = Fixed.now + 55 * Self.day
+        let outcome = Self.backend(state, now: later).material(for: s)
+        #expect(outcome.notes.first?.contains("new CA") == true)
+        #expect(try Self.bundle(outcome).caPEM != first.caPEM)
+    }
+
+    @Test("the leaf never outlives the CA")
+    func leafCappedByCA() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server(certs: "    validity 300d\n    ca-validity 365d\n    renew-before 10d")
+        _ = try Self.bundle(Self.backend(state).material(for: s))
+        // 200 days on, the leaf is renewed with 300d asked for but only 165d of CA left.
+        let later = Fixed.now + 295 * Self.day
+        let p = try Self.bundle(Self.backend(state, now: later).material(for: s))
+        let ca = try CertificateInfo(Certificate.parse(pem: p.caPEM)), leaf = try CertificateInfo(Certificate.parse(pem: p.certPEM))
+        #expect(leaf.notAfter == ca.notAfter)
+    }
+
+    @Test("changed names or key algorithm re-issue the leaf under the same CA", arguments: [
+        ([("service   hello", "service   greeter")], "", "names changed"),
+        ([], "    key rsa-2048", "key algorithm changed from ecdsa-p256 to rsa-2048"),
+        ([], "    cluster-domain corp.local", "names changed"),
+    ])
+    func reissue(_ replacements: [(String, String)], _ certs: String, _ reason: String) throws {
+        let state = Paths.temporaryDirectory(), dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state); Paths.cleanUp(dir) }
+        let first = try Self.bundle(Self.backend(state).material(for: try Self.server(in: dir)))
+        let outcome = Self.backend(state).material(for: try Self.server(replacements, certs: certs, in: dir))
+        #expect(outcome.notes.count == 1 && outcome.notes[0].contains(reason), "\(outcome.notes)")
+        #expect(try Self.bundle(outcome).caPEM == first.caPEM)
+    }
+
+    @Test("rotation: leaf keeps the CA, all replaces it")
+    func rotation() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        let first = try Self.bundle(Self.backend(state).material(for: s))
+        let leaf = try Self.bundle(Self.backend(state).material(for: s, rotate: .leaf))
+        #expect(leaf.caPEM == first.caPEM && leaf.certPEM != first.certPEM)
+        let all = try Self.bundle(Self.backend(state).material(for: s, rotate: .all))
+        #expect(all.caPEM != first.caPEM && all.certPEM != leaf.certPEM)
+    }
+
+    @Test("broken state is re-issued, not a crash")
+    func brokenState() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        let first = try Self.bundle(Self.backend(state).material(for: s))
+        Paths.write("garbage", to: "\(state)/hello/tls.crt")
+        let second = Self.backend(state).material(for: s)
+        #expect(second.notes.count == 1 && second.notes[0].contains("could not be read"))
+        #expect(try Self.bundle(second).caPEM == first.caPEM)
+        // The key of another pair: detected as a mismatch.
+        Paths.write(Paths.read("\(state)/hello/ca.key"), to: "\(state)/hello/tls.key")
+        #expect(Self.backend(state).material(for: s).notes.first?.contains("does not match") == true)
+    }
+
+    @Test("an unusable state directory is E0306")
+    func unusableState() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        Paths.write("a file, not a directory", to: "\(dir)/state")
+        let outcome = Self.backend("\(dir)/state").material(for: try Self.server())
+        #expect(outcome.material == nil && outcome.diagnostics.map(\.code) == [.stateUnusable])
+    }
+}
+
+/// `ca files CERT KEY`, with CAs made by the openssl CLI (the product never runs it; tests may).
+struct FileCATests {
+    static let openssl = Run.which("openssl")
+
+    static func sh(_ args: [String], in dir: String) throws {
+        let r = Run.program(openssl!, args, cwd: dir, timeout: 60)
+        if r.status != 0 { throw CertTests.Failure("openssl \(args.joined(separator: " ")): \(r.stderr)") }
+    }
+
+    /// A CA in `dir` as ca.crt and ca.key, from a key made by `keyArgs`.
+    static func makeCA(in dir: String, keyArgs: [String], days: Int = 3650, isCA: Bool = true) throws {
+        try sh(keyArgs, in: dir)
+        let ext = isCA ? ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
+            : ["-addext", "basicConstraints=critical,CA:FALSE"]
+        try sh(["req", "-x509", "-new", "-key", "ca.key", "-out", "ca.crt", "-days", "\(days)", "-subj", "/CN=test-ca"] + ext, in: dir)
+    }
+
+    static func outcome(_ dir: String) throws -> CertOutcome {
+        let s = try CertTests.server(certs: "    ca files \"ca.crt\" \"ca.key\"", in: dir)
+        return CertBackend(state: StateDirectory(override: "\(dir)/state"), env: .system).material(for: s)
+    }
+
+    @Test("PKCS#8, PKCS#1 and SEC1 keys sign a leaf that verifies", .enabled(if: openssl != nil), arguments: [
+        ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ca.key"],
+        ["genrsa", "-traditional", "-out", "ca.key", "2048"],
+        ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"],
+    ])
+    func keyFormats(_ keyArgs: [String]) throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        try Self.makeCA(in: dir, keyArgs: keyArgs)
+        let p = try CertTests.bundle(try Self.outcome(dir))
+        #expect(CertificateInfo.isSigned(try Certificate.parse(pem: p.certPEM), by: try Certificate.parse(pem: Paths.read("\(dir)/ca.crt"))))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/state/hello/ca.key"), "a file CA's key is never copied")
+        #expect(try Self.outcome(dir).notes.isEmpty, "the second build reuses the leaf")
+    }
+
+    @Test("bad CA files are clear diagnostics", .enabled(if: openssl != nil), arguments: [
+        ("encrypted", DiagnosticCode.caKeyEncrypted), ("not a CA", .caNotCA), ("mismatched key", .caKeyMismatch),
+        ("expiring", .caTooShort), ("missing", .caFileUnreadable), ("not PEM", .caFileUnreadable),
+    ])
+    func badFiles(_ label: String, _ code: DiagnosticCode) throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let ec = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ca.key"]
+        switch label {
+        case "encrypted":
+            try Self.makeCA(in: dir, keyArgs: ec)
+            try Self.sh(["pkey", "-in", "ca.key", "-aes256", "-passout", "pass:secret", "-out", "ca.enc"], in: dir)
+            try FileManager.default.removeItem(atPath: "\(dir)/ca.key")
+            try FileManager.default.moveItem(atPath: "\(dir)/ca.enc", toPath: "\(dir)/ca.key")
+        case "not a CA": try Self.makeCA(in: dir, keyArgs: ec, isCA: false)
+        case "mismatched key":
+            try Self.makeCA(in: dir, keyArgs: ec)
+            try Self.sh(ec, in: dir)
+        case "expiring": try Self.makeCA(in: dir, keyArgs: ec, days: 5)
+        case "not PEM":
+            try Self.makeCA(in: dir, keyArgs: ec)
+            Paths.write("not a certificate", to: "\(dir)/ca.crt")
+        default: break
+        }
+        let o = try Self.outcome(dir)
+        #expect(o.material == nil)
+        #expect(o.diagnostics.map(\.code) == [code], "\(o.diagnostics.map(\.message))")
+        #expect(o.diagnostics.allSatisfy { $0.span.file.path.hasSuffix("spec.ext") })
+    }
+}
