@@ -50,20 +50,25 @@ enum Run {
     static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] != nil }
 }
 
-/// Collects a pipe's bytes on a background queue while the process runs.
+/// Collects a pipe's bytes on a thread of its own (blocking reads until EOF) while the process runs.
 final class Collector: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
-    private let handle: FileHandle
+    private let done = DispatchSemaphore(value: 0)
 
     init(_ handle: FileHandle) {
-        self.handle = handle
-        handle.readabilityHandler = { [weak self] h in
-            let chunk = h.availableData
-            guard let self, !chunk.isEmpty else { return }
-            self.lock.lock()
-            self.data.append(chunk)
-            self.lock.unlock()
+        let fd = handle.fileDescriptor
+        Thread.detachNewThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { break }
+                lock.lock()
+                data.append(contentsOf: buffer[0..<n])
+                lock.unlock()
+            }
+            done.signal()
         }
     }
 
@@ -73,13 +78,9 @@ final class Collector: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Stops collecting and returns everything, including what is still buffered.
+    /// Everything, once the writer has closed the pipe (the process has exited).
     func finish() -> String {
-        handle.readabilityHandler = nil
-        let rest = handle.readDataToEndOfFile()
-        lock.lock()
-        data.append(rest)
-        lock.unlock()
+        _ = done.wait(timeout: .now() + 10)
         return text
     }
 }

@@ -1,0 +1,181 @@
+import ExtcDriver
+import ExtcSyntax
+import Foundation
+import Testing
+
+/// The binary as users run it: exit codes, what goes to stdout and stderr, files and modes.
+struct CLITests {
+    let wardle = "\(Paths.samples)/wardle.ext"
+
+    @Test func help() {
+        let r = Run.extc(["--help"])
+        #expect(r.status == 0)
+        for sub in ["build", "check", "fmt", "watch", "certs", "explain"] { #expect(r.stdout.contains(sub)) }
+        #expect(Run.extc(["build", "--help"]).stdout.contains("--no-secrets"))
+    }
+
+    @Test("exit codes: usage 64, I/O 74, spec errors 1")
+    func exitCodes() {
+        #expect(Run.extc(["frobnicate"]).status == 64)
+        #expect(Run.extc(["build"]).status == 64)
+        #expect(Run.extc(["build", wardle, "--layout", "dir"]).status == 64)
+        let missing = Run.extc(["check", "/nonexistent/spec.ext"])
+        #expect(missing.status == 74 && missing.stderr.contains("/nonexistent/spec.ext"))
+        let bad = Run.extc(["check", "\(Paths.fixtures)/errors/fields.ext"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("fields.ext:5:3: error[E0101]: unknown field `grup`"))
+        #expect(bad.stderr.contains("= help: did you mean `group`?"))
+        #expect(bad.stderr.contains("\u{1B}[") == false, "no colour when stderr is not a terminal")
+        #expect(bad.stdout.isEmpty)
+    }
+
+    @Test("check passes on every sample")
+    func checkSamples() {
+        let r = Run.extc(["check"] + Paths.sampleFiles())
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty && r.stdout.isEmpty)
+    }
+
+    @Test("--diagnostics json: one object per line, with ranges")
+    func jsonDiagnostics() throws {
+        let r = Run.extc(["check", "--diagnostics", "json", "\(Paths.fixtures)/errors/resources.ext"])
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == Expectation.scan("\(Paths.fixtures)/errors/resources.ext").count)
+        for line in lines {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(o["code"] is String && o["severity"] is String && o["message"] is String && o["file"] is String)
+            let start = try #require((o["range"] as? [String: Any])?["start"] as? [String: Int])
+            #expect(start["line"] != nil && start["column"] != nil && start["offset"] != nil)
+        }
+    }
+
+    @Test("build to a pipe: the complete set, Secret included, notes on stderr")
+    func buildStream() {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let r = Run.extc(["build", wardle, "--state", state])
+        #expect(r.status == 0, "\(r.stderr)")
+        for kind in ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Secret", "Service",
+                     "Deployment", "PodDisruptionBudget", "APIService"] {
+            #expect(r.stdout.contains("\nkind: \(kind)\n"), "no \(kind)")
+        }
+        #expect(r.stdout.hasPrefix("---\napiVersion: v1\nkind: Namespace\n"))
+        #expect(r.stderr.contains("note: wardle: issued a new CA"))
+        #expect(!r.stderr.contains("PRIVATE KEY") && !r.stderr.contains("tls.key:"))
+        let again = Run.extc(["build", wardle, "--state", state])
+        #expect(again.stdout == r.stdout && again.stderr.isEmpty, "a rebuild is byte-identical and silent")
+    }
+
+    @Test("-o FILE: 0600 with a Secret, 0644 without; --check; a failed build keeps the old file")
+    func buildFile() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/wardle.ext", out = "\(dir)/out.yaml", reviewable = "\(dir)/review.yaml"
+        Paths.write(Paths.read(wardle), to: spec)
+        #expect(Run.extc(["build", spec, "-o", out]).status == 0)
+        #expect(FileIO.mode(of: out) == 0o600)
+        #expect(Run.extc(["build", spec, "--no-secrets", "-o", reviewable]).status == 0)
+        #expect(FileIO.mode(of: reviewable) == 0o644 && !Paths.read(reviewable).contains("kind: Secret"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/.extc/wardle/ca.key"), "state beside the spec")
+        #expect(Run.extc(["build", spec, "-o", out, "--check"]).status == 0)
+        let before = Paths.read(out)
+        Paths.write(Paths.read(spec).replacingOccurrences(of: "replicas  2", with: "replicas  3"), to: spec)
+        let drift = Run.extc(["build", spec, "-o", out, "--check"])
+        #expect(drift.status == 2 && drift.stderr.contains(out))
+        #expect(Paths.read(out) == before, "--check writes nothing")
+        Paths.write(Paths.read(spec).replacingOccurrences(of: "group     wardle.example.com", with: "group     wardle"), to: spec)
+        let failed = Run.extc(["build", spec, "-o", out])
+        #expect(failed.status == 1 && failed.stderr.contains("E0113"))
+        #expect(Paths.read(out) == before, "a failed build leaves earlier output untouched")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("extc-tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("--out-dir: one file per object, unchanged files untouched, stale ones removed, --check names differences")
+    func buildDirectory() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/wardle.ext", out = "\(dir)/deploy"
+        Paths.write(Paths.read(wardle), to: spec)
+        #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(files.contains("kustomization.yaml") && files.contains(".gitignore") && files.contains("09-deployment.wardle.wardle.yaml"))
+        #expect(FileIO.mode(of: "\(out)/05-secret.wardle.wardle-tls.yaml") == 0o600)
+        let mtime = try FileManager.default.attributesOfItem(atPath: "\(out)/09-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
+        usleep(20_000)
+        #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out, "--check"]).status == 0)
+        #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
+        let mtime2 = try FileManager.default.attributesOfItem(atPath: "\(out)/09-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
+        #expect(mtime == mtime2, "an unchanged file is not rewritten")
+        Paths.write(Paths.read(spec).replacingOccurrences(of: "replicas  2", with: "replicas  1"), to: spec)
+        let drift = Run.extc(["build", spec, "--layout", "kustomize", "-o", out, "--check"])
+        #expect(drift.status == 2)
+        #expect(drift.stderr.contains("09-deployment.wardle.wardle.yaml differs"))
+        #expect(drift.stderr.contains("10-poddisruptionbudget.wardle.wardle.yaml is no longer produced"))
+        #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/10-poddisruptionbudget.wardle.wardle.yaml"))
+        #expect(!Paths.read("\(out)/kustomization.yaml").contains("poddisruptionbudget"))
+    }
+
+    @Test("fmt: print, --check, --diff, --write")
+    func fmt() {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/messy.ext"
+        Paths.write("apiserver   x {\ngroup a.b # g\n}\n", to: spec)
+        #expect(Run.extc(["fmt", spec]).stdout == "apiserver x {\n  group a.b # g\n}\n")
+        let check = Run.extc(["fmt", "--check", spec])
+        #expect(check.status == 2 && check.stdout == "\(spec)\n")
+        let diff = Run.extc(["fmt", "--diff", spec])
+        #expect(diff.status == 0 && diff.stdout.contains("-group a.b # g\n") && diff.stdout.contains("+  group a.b # g\n"))
+        #expect(Run.extc(["fmt", "--diff", "--check", spec]).status == 2)
+        #expect(Run.extc(["fmt", "--write", spec]).status == 0)
+        #expect(Run.extc(["fmt", "--check", spec]).status == 0)
+        #expect(Run.extc(["fmt", "--check"] + Paths.sampleFiles()).status == 0)
+        Paths.write("apiserver x {\n", to: spec)
+        let broken = Run.extc(["fmt", "--write", spec])
+        #expect(broken.status == 1 && broken.stderr.contains("E0005"))
+        #expect(Paths.read(spec) == "apiserver x {\n", "a file with syntax errors is left alone")
+    }
+
+    @Test("explain prints the documentation of a code")
+    func explain() {
+        let r = Run.extc(["explain", "e0101"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("E0101 (error): unknown field"))
+        let bad = Run.extc(["explain", "E0110x"])
+        #expect(bad.status == 64 && bad.stderr.contains("did you mean E0110?"))
+        #expect(Run.extc(["explain", "--list"]).stdout.split(separator: "\n").count == DiagnosticCode.allCases.count)
+    }
+
+    @Test("certs shows the stored material and rotates on request")
+    func certs() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let empty = Run.extc(["certs", wardle, "--state", state])
+        #expect(empty.status == 0 && empty.stdout.contains("nothing issued yet"))
+        #expect(Run.extc(["build", wardle, "--state", state]).status == 0)
+        let shown = Run.extc(["certs", wardle, "--state", state])
+        #expect(shown.stdout.contains("DNS names   api, api.wardle, api.wardle.svc, api.wardle.svc.cluster.local"))
+        #expect(shown.stdout.contains("key         ecdsa-p256") && shown.stdout.contains("sha256      "))
+        #expect(!shown.stdout.contains("PRIVATE"))
+        let ca = Paths.read("\(state)/wardle/ca.crt"), leaf = Paths.read("\(state)/wardle/tls.crt")
+        #expect(Run.extc(["certs", wardle, "--state", state, "--rotate", "leaf"]).status == 0)
+        #expect(Paths.read("\(state)/wardle/ca.crt") == ca && Paths.read("\(state)/wardle/tls.crt") != leaf)
+    }
+
+    @Test("check warns when a stored certificate is about to expire (W0005)")
+    func expiryWarning() {
+        let state = Paths.temporaryDirectory(), dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state); Paths.cleanUp(dir) }
+        let spec = "\(dir)/w.ext"
+        Paths.write(Paths.read(wardle).replacingOccurrences(of: "validity 365d", with: "validity 20d\n    renew-before 15d"), to: spec)
+        #expect(Run.extc(["build", spec, "--state", state]).status == 0)
+        #expect(Run.extc(["check", spec, "--state", state]).stderr.isEmpty)
+        // A longer validity and window: the stored leaf (20 days left) is now inside the window.
+        Paths.write(Paths.read(spec).replacingOccurrences(of: "validity 20d", with: "validity 40d")
+            .replacingOccurrences(of: "renew-before 15d", with: "renew-before 25d"), to: spec)
+        let r = Run.extc(["check", spec, "--state", state])
+        #expect(r.status == 0 && r.stderr.contains("warning[W0005]"))
+    }
+}

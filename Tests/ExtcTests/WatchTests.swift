@@ -1,0 +1,163 @@
+import ExtcSyntax
+import Foundation
+import Testing
+
+/// A running `extc watch` whose status lines are counted as they arrive.
+final class WatchSession {
+    let dir: String
+    let spec: String
+    let out: String
+    let process = Process()
+    let stderr: Collector
+
+    init(spec text: String, extraArgs: [String] = [], specArgument: String? = nil) throws {
+        dir = Paths.temporaryDirectory("extc-watch")
+        spec = "\(dir)/spec.ext"
+        out = "\(dir)/out"
+        Paths.write(text, to: spec)
+        process.executableURL = URL(fileURLWithPath: Paths.extc)
+        process.arguments = ["watch", specArgument ?? spec, "--out-dir", out, "--state", "\(dir)/state", "--settle", "40"] + extraArgs
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        stderr = Collector(err.fileHandleForReading)
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        Paths.cleanUp(dir)
+    }
+
+    var statusLines: [String] { stderr.text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") } }
+    var rebuilds: Int { statusLines.count }
+
+    /// Waits until there are at least `n` status lines, then a further quiet spell, so that an
+    /// extra (unwanted) rebuild would be seen too.
+    @discardableResult
+    func waitForRebuilds(_ n: Int, timeout: Double = 15) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while rebuilds < n, Date() < deadline { usleep(5_000) }
+        usleep(300_000)
+        return rebuilds >= n
+    }
+
+    func file(_ name: String) -> String { Paths.read("\(out)/\(name)") }
+
+    var deployment: String { file("09-deployment.hello.hello.yaml") }
+
+    /// An editor's atomic save: write a temporary file, then rename it over the spec.
+    func atomicSave(_ text: String) {
+        let tmp = "\(dir)/.spec.ext.swp"
+        Paths.write(text, to: tmp)
+        rename(tmp, spec)
+    }
+
+    func plainWrite(_ text: String) {
+        let fd = open(spec, O_WRONLY | O_TRUNC)
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
+    func leftovers() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).filter { $0.contains("extc-tmp") }
+    }
+}
+
+@Suite(.serialized)
+struct WatchTests {
+    static let minimal = Paths.read("\(Paths.samples)/minimal.ext")
+    static func replicas(_ n: Int) -> String { minimal.replacingOccurrences(of: "  resource", with: "  replicas  \(n)\n  resource") }
+
+    @Test("a write, an atomic save and a delete/re-create each give exactly one rebuild with the new content")
+    func saves() throws {
+        let w = try WatchSession(spec: Self.minimal)
+        #expect(w.waitForRebuilds(1))
+        #expect(w.deployment.contains("replicas: 2"))
+        let cert = Paths.read("\(w.dir)/state/hello/tls.crt")
+        w.plainWrite(Self.replicas(3))
+        #expect(w.waitForRebuilds(2) && w.rebuilds == 2)
+        #expect(w.deployment.contains("replicas: 3"))
+        w.atomicSave(Self.replicas(4))
+        #expect(w.waitForRebuilds(3) && w.rebuilds == 3)
+        #expect(w.deployment.contains("replicas: 4"))
+        unlink(w.spec)
+        Paths.write(Self.replicas(5), to: w.spec)
+        #expect(w.waitForRebuilds(4) && w.rebuilds == 4, "\(w.statusLines)")
+        #expect(w.deployment.contains("replicas: 5"))
+        #expect(Paths.read("\(w.dir)/state/hello/tls.crt") == cert, "edits that do not touch certs never re-issue them")
+        #expect(w.statusLines.last?.contains("built in") == true)
+    }
+
+    @Test("an error keeps the previous output byte for byte; fixing it restores output")
+    func errorsKeepOutput() throws {
+        let w = try WatchSession(spec: Self.minimal)
+        #expect(w.waitForRebuilds(1))
+        let before = try FileManager.default.contentsOfDirectory(atPath: w.out).sorted().map { ($0, w.file($0)) }
+        w.atomicSave(Self.minimal.replacingOccurrences(of: "group     hello.example.com", with: "grup hello.example.com"))
+        #expect(w.waitForRebuilds(2))
+        #expect(w.statusLines.last?.contains("failed") == true && w.statusLines.last?.contains("previous output kept") == true)
+        #expect(w.stderr.text.contains("error[E0101]: unknown field `grup`"))
+        let after = try FileManager.default.contentsOfDirectory(atPath: w.out).sorted().map { ($0, w.file($0)) }
+        #expect(after.map(\.0) == before.map(\.0) && after.map(\.1) == before.map(\.1))
+        w.atomicSave(Self.replicas(6))
+        #expect(w.waitForRebuilds(3))
+        #expect(w.deployment.contains("replicas: 6"))
+    }
+
+    @Test("a burst of 50 writes gives one or two rebuilds, not 50")
+    func burst() throws {
+        let w = try WatchSession(spec: Self.minimal)
+        #expect(w.waitForRebuilds(1))
+        for i in 0..<50 { w.plainWrite(Self.replicas(10 + i)) }
+        #expect(w.waitForRebuilds(2))
+        usleep(300_000)
+        #expect((2...3).contains(w.rebuilds), "\(w.rebuilds - 1) rebuilds for one burst")
+        #expect(w.deployment.contains("replicas: 59"))
+    }
+
+    @Test("SIGTERM ends it cleanly: exit 0, no temporary files")
+    func sigterm() throws {
+        let w = try WatchSession(spec: Self.minimal)
+        #expect(w.waitForRebuilds(1))
+        w.atomicSave(Self.replicas(7))
+        usleep(20_000)
+        kill(w.process.processIdentifier, SIGTERM)
+        w.process.waitUntilExit()
+        #expect(w.process.terminationReason == .exit && w.process.terminationStatus == 0)
+        #expect(w.leftovers().isEmpty)
+    }
+
+    @Test("a quoted glob picks up a spec added later")
+    func glob() throws {
+        let dir = Paths.temporaryDirectory("extc-glob")
+        defer { Paths.cleanUp(dir) }
+        Paths.write(Self.minimal, to: "\(dir)/a.ext")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Paths.extc)
+        p.arguments = ["watch", "\(dir)/*.ext", "--out-dir", "\(dir)/out", "--state", "\(dir)/state", "--settle", "40"]
+        let err = Pipe()
+        p.standardError = err
+        let log = Collector(err.fileHandleForReading)
+        try p.run()
+        defer { if p.isRunning { p.terminate(); p.waitUntilExit() } }
+        func lines() -> Int { log.text.split(separator: "\n").filter { $0.hasPrefix("[") }.count }
+        let deadline = Date().addingTimeInterval(15)
+        while lines() < 1, Date() < deadline { usleep(5_000) }
+        let other = Self.minimal.replacingOccurrences(of: "hello", with: "other")
+        Paths.write(other, to: "\(dir)/b.ext")
+        while lines() < 2, Date() < deadline { usleep(5_000) }
+        usleep(200_000)
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/out/09-deployment.other.other.yaml"), "\(log.text)")
+    }
+
+    @Test("--once builds and exits")
+    func once() {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let r = Run.extc(["watch", "\(Paths.samples)/minimal.ext", "-o", "\(dir)/all.yaml", "--state", dir, "--once"])
+        #expect(r.status == 0 && r.stderr.contains("built in"))
+        #expect(Paths.read("\(dir)/all.yaml").contains("kind: APIService"))
+        #expect(Run.extc(["watch", "\(Paths.samples)/minimal.ext"]).status == 64, "watch needs an output")
+    }
+}
