@@ -65,6 +65,12 @@ public final class Watcher {
             signalPipeWriteEnd = fds[1]
             signal(SIGINT, onSignal)
             signal(SIGTERM, onSignal)
+            // A parent may have started us with these blocked (Foundation's Process does).
+            var mask = sigset_t()
+            sigemptyset(&mask)
+            sigaddset(&mask, SIGINT)
+            sigaddset(&mask, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         }
         inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         if signals < 0 || inotify < 0 {

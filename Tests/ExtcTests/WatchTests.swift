@@ -8,7 +8,8 @@ final class WatchSession {
     let spec: String
     let out: String
     let process = Process()
-    let stderr: Collector
+    /// The watcher's stderr, sent to a file (no pipe to drain).
+    let log: String
 
     init(spec text: String, extraArgs: [String] = [], specArgument: String? = nil) throws {
         dir = Paths.temporaryDirectory("extc-watch")
@@ -17,19 +18,22 @@ final class WatchSession {
         Paths.write(text, to: spec)
         process.executableURL = URL(fileURLWithPath: Paths.extc)
         process.arguments = ["watch", specArgument ?? spec, "--out-dir", out, "--state", "\(dir)/state", "--settle", "40"] + extraArgs
-        let err = Pipe()
-        process.standardError = err
+        log = "\(dir)/watch.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: log)
         process.standardOutput = FileHandle.nullDevice
-        stderr = Collector(err.fileHandleForReading)
+        process.standardInput = FileHandle.nullDevice
         try process.run()
     }
+
+    var stderrText: String { Paths.read(log) }
 
     deinit {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
         Paths.cleanUp(dir)
     }
 
-    var statusLines: [String] { stderr.text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") } }
+    var statusLines: [String] { stderrText.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") } }
     var rebuilds: Int { statusLines.count }
 
     /// Waits until there are at least `n` status lines, then a further quiet spell, so that an
@@ -97,7 +101,7 @@ struct WatchTests {
         w.atomicSave(Self.minimal.replacingOccurrences(of: "group     hello.example.com", with: "grup hello.example.com"))
         #expect(w.waitForRebuilds(2))
         #expect(w.statusLines.last?.contains("failed") == true && w.statusLines.last?.contains("previous output kept") == true)
-        #expect(w.stderr.text.contains("error[E0101]: unknown field `grup`"))
+        #expect(w.stderrText.contains("error[E0101]: unknown field `grup`"))
         let after = try FileManager.default.contentsOfDirectory(atPath: w.out).sorted().map { ($0, w.file($0)) }
         #expect(after.map(\.0) == before.map(\.0) && after.map(\.1) == before.map(\.1))
         w.atomicSave(Self.replicas(6))
@@ -136,19 +140,21 @@ struct WatchTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Paths.extc)
         p.arguments = ["watch", "\(dir)/*.ext", "--out-dir", "\(dir)/out", "--state", "\(dir)/state", "--settle", "40"]
-        let err = Pipe()
-        p.standardError = err
-        let log = Collector(err.fileHandleForReading)
+        let logPath = "\(dir)/watch.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: logPath)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
         try p.run()
         defer { if p.isRunning { p.terminate(); p.waitUntilExit() } }
-        func lines() -> Int { log.text.split(separator: "\n").filter { $0.hasPrefix("[") }.count }
+        func lines() -> Int { Paths.read(logPath).split(separator: "\n").filter { $0.hasPrefix("[") }.count }
         let deadline = Date().addingTimeInterval(15)
         while lines() < 1, Date() < deadline { usleep(5_000) }
         let other = Self.minimal.replacingOccurrences(of: "hello", with: "other")
         Paths.write(other, to: "\(dir)/b.ext")
         while lines() < 2, Date() < deadline { usleep(5_000) }
         usleep(200_000)
-        #expect(FileManager.default.fileExists(atPath: "\(dir)/out/09-deployment.other.other.yaml"), "\(log.text)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/out/09-deployment.other.other.yaml"), "\(Paths.read(logPath))")
     }
 
     @Test("--once builds and exits")
