@@ -1,0 +1,136 @@
+import ExtcCheck
+import ExtcDriver
+import ExtcSyntax
+import Foundation
+import Testing
+
+/// The docs cannot drift from the parser: every example in README and grammar/ is parsed and checked.
+struct DocsTests {
+    static func readmeExamples() -> [String] {
+        let text = Paths.read("\(Paths.packageRoot)/README.md")
+        return text.components(separatedBy: "```ext\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+    }
+
+    static func grammarExamples() -> [String] {
+        let text = Paths.read("\(Paths.packageRoot)/grammar/ext.ebnf")
+        return text.components(separatedBy: "(* example\n").dropFirst().map { $0.components(separatedBy: "*)")[0] }
+    }
+
+    @Test("every README and grammar example parses and checks cleanly")
+    func examples() {
+        let all = Self.readmeExamples() + Self.grammarExamples()
+        #expect(Self.readmeExamples().count >= 1 && Self.grammarExamples().count >= 2)
+        for text in all {
+            let (syntax, ds) = Parser.parse(SourceFile(path: "example.ext", text: text))
+            let (program, checked) = Checker.check([syntax])
+            #expect(ds.isEmpty && checked.isEmpty && program != nil, "\(text)\n\((ds + checked).map(\.message))")
+        }
+    }
+
+    @Test("docs/diagnostics.md is what `extc explain --markdown` prints")
+    func diagnosticsDoc() {
+        let expected = Commands.diagnosticsMarkdown()
+        if Golden.recording { Paths.write(expected, to: "\(Paths.packageRoot)/docs/diagnostics.md") }
+        #expect(Paths.read("\(Paths.packageRoot)/docs/diagnostics.md") == expected)
+    }
+
+    @Test("every code has documentation, and every documented code exists")
+    func codes() {
+        let doc = Paths.read("\(Paths.packageRoot)/docs/diagnostics.md")
+        let documented = Set(doc.split(separator: "\n").filter { $0.hasPrefix("## ") }.map { String($0.dropFirst(3)) })
+        #expect(documented == Set(DiagnosticCode.allCases.map(\.rawValue)))
+        for c in DiagnosticCode.allCases { #expect(c.explanation.count > 40 && !c.title.isEmpty, "\(c.rawValue)") }
+    }
+
+    @Test("the README names every field the checker knows")
+    func fieldsDocumented() {
+        let readme = Paths.read("\(Paths.packageRoot)/README.md")
+        for field in ["group", "versions", "namespace", "service", "image", "image-pull-policy", "port", "replicas", "args",
+                      "env", "requests", "limits", "verbs", "resource", "allow", "group-priority", "version-priority", "labels",
+                      "annotations", "certs", "key", "validity", "ca", "ca-validity", "cluster-domain", "renew-before", "scope"] {
+            #expect(readme.contains("`\(field) ") || readme.contains("`\(field)`"), "README does not document `\(field)`")
+        }
+    }
+}
+
+/// Random bytes and mutated samples: the front end never crashes or hangs, and whatever parses
+/// cleanly formats to a fixed point with the same tree. Bounded and seeded, so it is reproducible.
+struct FuzzTests {
+    struct RNG: RandomNumberGenerator {
+        var x: UInt64
+        mutating func next() -> UInt64 {
+            x &+= 0x9E37_79B9_7F4A_7C15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func exercise(_ bytes: [UInt8]) {
+        let file = SourceFile(path: "fuzz.ext", bytes: bytes)
+        let (syntax, ds) = Parser.parse(file)
+        for d in ds { #expect(d.span.start <= d.span.end && d.span.end <= bytes.count) }
+        _ = DiagnosticRenderer().render(ds)
+        let (_, checked) = Checker.check([syntax])
+        _ = DiagnosticRenderer().render(checked)
+        guard !ds.contains(where: \.isError) else { return }
+        let once = Printer.format(syntax)
+        let (again, ds2) = Parser.parse(SourceFile(path: "fuzz.ext", text: once))
+        #expect(ds2.isEmpty, "formatted text does not reparse: \(once.debugDescription)")
+        #expect(again.dump == syntax.dump)
+        #expect(Printer.format(again) == once)
+    }
+
+    @Test("random bytes", .timeLimit(.minutes(2)))
+    func randomBytes() {
+        var rng = RNG(x: 1)
+        let alphabet = Array("apiserver group { } ; \" # \\ \n\t x.y v1 é\u{0}\u{FF}".utf8)
+        for i in 0..<3000 {
+            let n = Int.random(in: 0..<200, using: &rng)
+            let bytes = (0..<n).map { _ in i % 2 == 0 ? UInt8.random(in: 0...255, using: &rng) : alphabet.randomElement(using: &rng)! }
+            Self.exercise(bytes)
+        }
+    }
+
+    @Test("samples with tokens deleted, duplicated and swapped", .timeLimit(.minutes(2)))
+    func mutatedSamples() {
+        var rng = RNG(x: 2)
+        for path in Paths.sampleFiles() {
+            let file = SourceFile(path: path, text: Paths.read(path))
+            let tokens = Lexer.tokenize(file).tokens.dropLast().map { Array(file.bytes[$0.start..<$0.end]) }
+            for _ in 0..<400 {
+                var t = tokens
+                for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                    let i = Int.random(in: 0..<t.count, using: &rng), j = Int.random(in: 0..<t.count, using: &rng)
+                    switch Int.random(in: 0..<3, using: &rng) {
+                    case 0: t.remove(at: i)
+                    case 1: t.insert(t[i], at: j)
+                    default: t.swapAt(i, j)
+                    }
+                }
+                Self.exercise(Array(t.joined(separator: [0x20])))
+            }
+        }
+    }
+
+    @Test("generated valid specs format to a fixed point", .timeLimit(.minutes(1)))
+    func generated() {
+        var rng = RNG(x: 3)
+        let fields = ["group a.example.com", "versions v1 v2beta1", "namespace ns", "service api", "image r.io/a:v1",
+                      "replicas 3", "args \"--v=2\" \"x y\"", "resource things { verbs get; scope cluster }",
+                      "env {\n A 1\n}", "# a comment", "", "labels { tier backend }", "certs { key rsa-2048 }"]
+        for _ in 0..<500 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                text += "apiserver s { # open\n"
+                for _ in 0..<Int.random(in: 0...10, using: &rng) {
+                    let pad = String(repeating: " ", count: Int.random(in: 0...4, using: &rng))
+                    text += pad + fields.randomElement(using: &rng)! + (Bool.random(using: &rng) ? " # tail\n" : "\n")
+                }
+                text += "}\n" + (Bool.random(using: &rng) ? "\n\n" : "")
+            }
+            Self.exercise(Array(text.utf8))
+        }
+    }
+}
