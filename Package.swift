@@ -39,7 +39,13 @@ let package = Package(
                 "ExtcDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "extc-bench", dependencies: ["ExtcDriver"]),
+        // Benchmarks (bench/run.sh builds and runs them in release mode); not a product.
+        .executableTarget(
+            name: "extc-bench",
+            dependencies: [
+                "ExtcDriver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(
             name: "ExtcTests",
             dependencies: ["ExtcDriver", "CYAML"],

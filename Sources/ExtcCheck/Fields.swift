@@ -18,37 +18,61 @@ struct FieldSpec {
     }
 }
 
+/// A block's field specs with a name index, built once per kind of block (a static), not per block.
+struct FieldTable {
+    let specs: [FieldSpec]
+    let names: [String]
+    let index: [String: Int]
+
+    init(_ specs: [FieldSpec]) {
+        self.specs = specs
+        names = specs.map(\.name)
+        index = Dictionary(specs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+}
+
 /// The entries of one block sorted into its fields, with unknown, duplicate and malformed fields
 /// reported. A malformed field counts as present (so it is not also reported missing) but is not
 /// handed to the checker.
+///
+/// Invariant: `first[i]`, `all[i]` and `present[i]` describe `table.specs[i]`; `first` and `all`
+/// hold indices into `entries`, so sorting a block copies no entry.
 struct Fields {
-    private var first: [String: Entry] = [:]
-    private var all: [String: [Entry]] = [:]
-    private var present: Set<String> = []
+    private let table: FieldTable
+    private let entries: [Entry]
+    private var first: [Int?]
+    private var all: [[Int]]
+    private var present: [Bool]
     let owner: Span
 
-    init(_ entries: [Entry], in context: String, owner: Span, specs: [FieldSpec], diagnostics: inout DiagnosticBag) {
+    /// `context` ("apiserver `x`") is only rendered when a diagnostic needs it.
+    init(_ entries: [Entry], in context: @autoclosure () -> String, owner: Span, table: FieldTable, diagnostics: inout DiagnosticBag) {
+        self.table = table
+        self.entries = entries
         self.owner = owner
-        let byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let names = specs.map(\.name)
-        for e in entries {
+        first = Array(repeating: nil, count: table.specs.count)
+        all = Array(repeating: [], count: table.specs.count)
+        present = Array(repeating: false, count: table.specs.count)
+        for (n, e) in entries.enumerated() {
             let name = e.head.text
-            guard let spec = byName[name] else {
-                diagnostics.add(Diagnostic(.unknownField, "unknown field `\(name)` in \(context)", at: e.head.span,
-                                           note: "not a field of \(context)",
-                                           help: Suggest.help(for: name, in: names) ?? "fields here: \(names.joined(separator: ", "))"))
+            guard let i = table.index[name] else {
+                let where_ = context()
+                diagnostics.add(Diagnostic(.unknownField, "unknown field `\(name)` in \(where_)", at: e.head.span,
+                                           note: "not a field of \(where_)",
+                                           help: Suggest.help(for: name, in: table.names) ?? "fields here: \(table.names.joined(separator: ", "))"))
                 continue
             }
-            if !spec.repeatable, let earlier = first[name] {
-                diagnostics.add(Diagnostic(.duplicateField, "`\(name)` is given twice in \(context)", at: e.head.span,
-                                           note: "given again here", labels: [Label(earlier.head.span, "first given here")],
+            let spec = table.specs[i]
+            if !spec.repeatable, let earlier = first[i] {
+                diagnostics.add(Diagnostic(.duplicateField, "`\(name)` is given twice in \(context())", at: e.head.span,
+                                           note: "given again here", labels: [Label(entries[earlier].head.span, "first given here")],
                                            help: spec.values.upperBound == Int.max ? "list every value on one line: `\(name) a b c`" : "keep one of them"))
                 continue
             }
-            present.insert(name)
+            present[i] = true
             guard Fields.validate(e, spec, diagnostics: &diagnostics) else { continue }
-            if first[name] == nil { first[name] = e }
-            all[name, default: []].append(e)
+            if first[i] == nil { first[i] = n }
+            all[i].append(n)
         }
     }
 
@@ -78,11 +102,17 @@ struct Fields {
         }
     }
 
-    func has(_ name: String) -> Bool { present.contains(name) }
+    func has(_ name: String) -> Bool { slot(name).map { present[$0] } ?? false }
 
-    subscript(_ name: String) -> Entry? { first[name] }
+    subscript(_ name: String) -> Entry? { slot(name).flatMap { first[$0] }.map { entries[$0] } }
 
-    func every(_ name: String) -> [Entry] { all[name] ?? [] }
+    func every(_ name: String) -> [Entry] { slot(name).map { all[$0].map { entries[$0] } } ?? [] }
+
+    private func slot(_ name: String) -> Int? {
+        let i = table.index[name]
+        assert(i != nil, "`\(name)` is not a field of this block")  // a typo in the checker, not in a spec
+        return i
+    }
 
     /// Reports a required field that is absent.
     func require(_ name: String, in context: String, example: String, diagnostics: inout DiagnosticBag) {

@@ -35,26 +35,31 @@ extension ImageReference {
         init(_ r: String) { reason = r }
     }
 
+    // The predicates below work on UTF-8 bytes: every valid reference is ASCII, so a byte test is
+    // exact, and it avoids Character's Unicode property lookups.
+
     static func isDigest(_ d: String) -> Bool {
-        let p = d.split(separator: ":", maxSplits: 1)
-        guard p.count == 2, !p[0].isEmpty, p[0].allSatisfy({ $0.isLowercase || $0.isNumber || "+.-_".contains($0) }) else { return false }
-        let hex = p[1]
-        let isHex = hex.allSatisfy { $0.isHexDigit && !$0.isUppercase }
-        return p[0] == "sha256" ? hex.count == 64 && isHex : hex.count >= 32 && isHex
+        let b = Array(d.utf8)
+        guard let colon = b.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return false }
+        let algorithm = b[..<colon], hex = b[(colon + 1)...]
+        guard algorithm.allSatisfy({ Names.isLowerAlnum($0) || "+.-_".utf8.contains($0) }) else { return false }
+        let isHex = hex.allSatisfy { Names.isDigit($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+        return algorithm.elementsEqual("sha256".utf8) ? hex.count == 64 && isHex : hex.count >= 32 && isHex
     }
 
     static func isTag(_ t: String) -> Bool {
-        guard let f = t.first, t.count <= 128, f.isASCII, f.isLetter || f.isNumber || f == "_" else { return false }
-        return t.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
+        let b = Array(t.utf8)
+        guard let f = b.first, b.count <= 128, Names.isAlnum(f) || f == UInt8(ascii: "_") else { return false }
+        return b.allSatisfy { Names.isAlnum($0) || "_.-".utf8.contains($0) }
     }
 
     static func isDomain(_ d: String) -> Bool {
-        let hp = d.split(separator: ":", omittingEmptySubsequences: false)
+        let hp = Array(d.utf8).split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
         guard hp.count <= 2 else { return false }
-        if hp.count == 2, hp[1].isEmpty || !hp[1].allSatisfy({ $0.isASCII && $0.isNumber }) { return false }
-        return hp[0].split(separator: ".", omittingEmptySubsequences: false).allSatisfy { c in
-            guard let f = c.first, let l = c.last, f.isASCII, f.isLetter || f.isNumber, l.isLetter || l.isNumber else { return false }
-            return c.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        if hp.count == 2, hp[1].isEmpty || !hp[1].allSatisfy(Names.isDigit) { return false }
+        return hp[0].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { c in
+            guard let f = c.first, let l = c.last, Names.isAlnum(f), Names.isAlnum(l) else { return false }
+            return c.allSatisfy { Names.isAlnum($0) || $0 == UInt8(ascii: "-") }
         }
     }
 

@@ -5,6 +5,8 @@ public enum Names {
         (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39)
     }
 
+    static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
     static func isAlnum(_ c: UInt8) -> Bool {
         isLowerAlnum(c) || (c >= 0x41 && c <= 0x5A)
     }

@@ -2,13 +2,13 @@ import ExtcSyntax
 
 // The `certs { ... }` block.
 extension ServerChecker {
-    static let certSpecs: [FieldSpec] = [
+    static let certFields = FieldTable([
         FieldSpec("key"), FieldSpec("validity"), FieldSpec("ca", values: 1...3), FieldSpec("ca-validity"),
         FieldSpec("cluster-domain"), FieldSpec("renew-before"),
-    ]
+    ])
 
     mutating func checkCerts(_ entry: Entry?) -> CertSettings? {
-        let f = Fields(entry?.block?.entries ?? [], in: "certs", owner: entry?.head.span ?? home, specs: Self.certSpecs, diagnostics: &bag)
+        let f = Fields(entry?.block?.entries ?? [], in: "certs", owner: entry?.head.span ?? home, table: Self.certFields, diagnostics: &bag)
         let key = f["key"].map { choice($0.args[0], "key", KeyAlgorithm.allCases.map(\.rawValue)) } ?? Located("ecdsa-p256", home)
         let validity = f["validity"].map { duration($0.args[0], "validity") } ?? Located(365 * 86_400, home)
         let caValidity = f["ca-validity"].map { duration($0.args[0], "ca-validity") } ?? Located(3650 * 86_400, home)

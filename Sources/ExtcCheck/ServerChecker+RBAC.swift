@@ -2,7 +2,7 @@ import ExtcSyntax
 
 // Served resources and their verbs; the server's own RBAC rules.
 extension ServerChecker {
-    static let resourceSpecs: [FieldSpec] = [FieldSpec("verbs", values: 1...Int.max), FieldSpec("scope")]
+    static let resourceFields = FieldTable([FieldSpec("verbs", values: 1...Int.max), FieldSpec("scope")])
 
     /// The rules a server built on k8s.io/apiserver needs: namespace lifecycle admission, webhook and
     /// validating-admission-policy admission, and API priority and fairness (as sample-apiserver).
@@ -49,7 +49,7 @@ extension ServerChecker {
                       help: "resources are lowercase plurals: `\(v.text.lowercased())`")
                 continue
             }
-            let f = Fields(e.block?.entries ?? [], in: "resource `\(v.text)`", owner: v.span, specs: Self.resourceSpecs, diagnostics: &bag)
+            let f = Fields(e.block?.entries ?? [], in: "resource `\(v.text)`", owner: v.span, table: Self.resourceFields, diagnostics: &bag)
             let scope = f["scope"].map { choice($0.args[0], "scope", ["namespaced", "cluster"]) } ?? Located("namespaced", v.span)
             let verbs = f["verbs"].map { checkVerbs($0.args, allowed: KnownAPIs.resourceVerbs) } ?? defaultVerbs
             if verbs == nil, !f.has("verbs") {

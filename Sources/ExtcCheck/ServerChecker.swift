@@ -3,7 +3,7 @@ import ExtcSyntax
 /// Checks one `apiserver NAME { ... }` entry. Each field's checker reports its own errors and
 /// returns nil for a value it could not accept; `run` builds the server only when all are present.
 struct ServerChecker {
-    static let specs: [FieldSpec] = [
+    static let fields = FieldTable([
         FieldSpec("group"), FieldSpec("versions", values: 1...Int.max), FieldSpec("namespace", values: 1...2),
         FieldSpec("service"), FieldSpec("port"), FieldSpec("image"), FieldSpec("image-pull-policy"),
         FieldSpec("replicas"), FieldSpec("args", values: 1...Int.max, repeatable: true),
@@ -14,7 +14,7 @@ struct ServerChecker {
         FieldSpec("group-priority"), FieldSpec("version-priority"),
         FieldSpec("labels", values: 0...0, block: .required), FieldSpec("annotations", values: 0...0, block: .required),
         FieldSpec("certs", values: 0...0, block: .required),
-    ]
+    ])
 
     var bag = DiagnosticBag()
     let entry: Entry
@@ -47,7 +47,7 @@ struct ServerChecker {
             return nil
         }
         let name = checkName(entry.args[0])
-        let f = Fields(block.entries, in: context, owner: home, specs: Self.specs, diagnostics: &bag)
+        let f = Fields(block.entries, in: context, owner: home, table: Self.fields, diagnostics: &bag)
         for (field, example) in [("group", "group example.com"), ("versions", "versions v1alpha1"),
                                  ("namespace", "namespace my-system"), ("service", "service api"),
                                  ("image", "image registry.example.com/server:v1.0.0")] {

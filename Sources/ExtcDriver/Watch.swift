@@ -45,6 +45,9 @@ public final class Watcher {
         if request.once { return rebuild() }
         guard setUp() else { return .ioError }
         defer { close(inotify); close(signals) }
+        // Watch before the first build, so a save made while it runs is not missed; sync again
+        // after it, for the CA files that build found.
+        syncWatches()
         _ = rebuild()
         syncWatches()
         while true {

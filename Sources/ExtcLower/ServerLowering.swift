@@ -1,6 +1,5 @@
 import ExtcCheck
 import ExtcSyntax
-import Foundation
 
 /// Lowers one server. Each method makes one object; key order inside each follows the per-kind
 /// order documented in README ("Output").
@@ -58,7 +57,7 @@ struct ServerLowering {
         ["apiGroup": "rbac.authorization.k8s.io", "kind": .string(kind), "name": .string(name)]
     }
 
-    static func base64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
+    static func base64(_ s: String) -> String { Base64.encode(s) }
 
     // MARK: Identity
 

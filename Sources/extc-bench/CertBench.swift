@@ -1,0 +1,109 @@
+/// `extc build` with fresh state (a new CA and leaf) and with reused state, against the openssl
+/// CLI making the same material, per key type; then every sample. Runs of extc and openssl are
+/// interleaved, so background load on the machine falls on both alike.
+struct CertBench {
+    static let allKeys = ["ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
+
+    let extc: String
+    let samples: String
+    let iterations: Int
+    let keys: [String]
+
+    func run() throws {
+        let dir = try Scratch.make("certs")
+        defer { Scratch.remove(dir) }
+        let start = try processStart()
+        try keyTypes(in: dir, start: start)
+        try sampleBuilds(in: dir, start: start)
+    }
+
+    /// What starting a process costs: the floor under every command below.
+    private func processStart() throws -> (exec: Double, extc: Double, openssl: Double) {
+        var exec = Samples(), extcStart = Samples(), openssl = Samples()
+        for _ in 0..<30 {
+            exec.add(try timed { try runCommand(["true"]) })
+            extcStart.add(try timed { try runCommand([extc, "--version"]) })
+            openssl.add(try timed { try runCommand(["openssl", "version"]) })
+        }
+        var table = Table("process", "median")
+        table.add("`true`", ms(exec.median))
+        table.add("`extc --version`", ms(extcStart.median))
+        table.add("`openssl version`", ms(openssl.median))
+        report("Process start (baseline)", table)
+        return (exec.median, extcStart.median, openssl.median)
+    }
+
+    private func keyTypes(in dir: String, start: (exec: Double, extc: Double, openssl: Double)) throws {
+        let wardle = try Scratch.read("\(samples)/wardle.ext")
+        var table = Table("key", "runs", "openssl CLI (5 commands)", "extc build, fresh", "fresh / openssl",
+                          "extc build, warm", "warm / openssl", "fresh / extc start")
+        for key in keys {
+            guard Self.allKeys.contains(key) else { throw BenchError("unknown key type \(key)") }
+            let n = key == "rsa-3072" || key == "rsa-4096" ? Swift.max(1, iterations / 2) : iterations
+            let keyDir = "\(dir)/\(key)"
+            try Scratch.mkdir(keyDir)
+            let spec = "\(keyDir)/wardle.ext"
+            let replaced = wardle.replacingFirst("key      ecdsa-p256", with: "key      \(key)")
+            guard replaced != wardle || key == "ecdsa-p256" else { throw BenchError("samples/wardle.ext has no `key` line to vary") }
+            try Scratch.write(replaced, to: spec)
+
+            let recipe = OpenSSLRecipe(key: key)
+            var openssl = Samples(), fresh = Samples(), warm = Samples()
+            for i in 0..<n {
+                let work = "\(keyDir)/openssl-\(i)"
+                try recipe.prepare(in: work)
+                openssl.add(try timed { try recipe.make(in: work) })
+                if i == 0 { try recipe.verify(in: work) }
+                fresh.add(try timed { try build(spec, state: "\(keyDir)/state-\(i)", out: "\(keyDir)/fresh.yaml") })
+            }
+            for _ in 0..<n {
+                warm.add(try timed { try build(spec, state: "\(keyDir)/state-0", out: "\(keyDir)/warm.yaml") })
+            }
+            table.add(key, String(n), ms(openssl.median), ms(fresh.median), ratio(fresh.median, openssl.median),
+                      ms(warm.median), ratio(warm.median, openssl.median), ratio(fresh.median, start.extc))
+        }
+        report("Certificates: samples/wardle.ext per key type (medians)", table, notes: [
+            "fresh: a new state directory each run, so extc makes a CA and a serving key and certificate and writes every manifest.",
+            "warm: the state is reused (the output is byte-identical, so it is not rewritten).",
+            "openssl CLI: genpkey, req -x509 (CA), genpkey, req -new (CSR), x509 -req with the SANs; verified once with `openssl verify`.",
+        ])
+    }
+
+    private func sampleBuilds(in dir: String, start: (exec: Double, extc: Double, openssl: Double)) throws {
+        var table = Table("sample", "extc build, fresh", "extc build, warm", "warm / extc start")
+        let n = iterations
+        for sample in try sampleFiles() {
+            let name = String(sample.split(separator: "/").last!.dropLast(4))
+            let work = "\(dir)/sample-\(name)"
+            try Scratch.mkdir(work)
+            var fresh = Samples(), warm = Samples()
+            for i in 0..<n {
+                fresh.add(try timed { try build(sample, state: "\(work)/state-\(i)", out: "\(work)/fresh.yaml") })
+            }
+            for _ in 0..<n {
+                warm.add(try timed { try build(sample, state: "\(work)/state-0", out: "\(work)/warm.yaml") })
+            }
+            table.add(name, ms(fresh.median), ms(warm.median), ratio(warm.median, start.extc))
+        }
+        report("`extc build` on each sample (medians of \(n))", table)
+    }
+
+    private func build(_ spec: String, state: String, out: String) throws {
+        try runCommand([extc, "build", spec, "-o", out, "--state", state])
+    }
+
+    private func sampleFiles() throws -> [String] {
+        let names = try Scratch.list(samples).filter { $0.hasSuffix(".ext") }.sorted()
+        guard !names.isEmpty else { throw BenchError("no samples in \(samples)") }
+        return names.map { "\(samples)/\($0)" }
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let range = firstRange(of: target) else { return self }
+        var copy = self
+        copy.replaceSubrange(range, with: replacement)
+        return copy
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `extc-bench`: the benchmarks behind the figures in README. Every figure is reported next to a
+/// baseline measured in the same invocation (a newline scan, the openssl CLI, a fresh process),
+/// so a ratio holds across machines where absolute times do not. Run it through `bench/run.sh`,
+/// which builds release binaries first.
+@main
+struct ExtcBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extc-bench",
+        abstract: "Benchmarks for extc: front-end throughput, certificates against the openssl CLI, watch latency.",
+        subcommands: [All.self, FrontEnd.self, Certs.self, Watch.self],
+        defaultSubcommand: All.self)
+}
+
+struct Binary: ParsableArguments {
+    @Option(help: "The extc binary to measure (a release build).")
+    var extc = ".build/release/extc"
+
+    @Option(help: "The samples directory.")
+    var samples = "samples"
+
+    func validate() throws {
+        guard access(extc, X_OK) == 0 else { throw ValidationError("no executable at \(extc); run bench/run.sh, which builds it") }
+    }
+}
+
+extension ExtcBench {
+    struct All: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run every benchmark with its default sizes.")
+        @OptionGroup var binary: Binary
+
+        func run() throws {
+            try FrontEnd().execute()
+            try Certs(binary: binary).execute()
+            try Watch(binary: binary).execute()
+        }
+    }
+
+    struct FrontEnd: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "frontend", abstract: "Lex, parse and check a generated spec; throughput and linearity.")
+        @Option(help: "API servers in the largest spec.") var servers = 1000
+        @Option(help: "Resources per server.") var resources = 10
+        @Option(help: "Runs per size; the median is reported.") var repeats = 7
+
+        func run() throws { try execute() }
+        func execute() throws {
+            guard servers >= 1, resources >= 1, repeats >= 1 else { throw ValidationError("sizes must be positive") }
+            try FrontEndBench(servers: servers, resources: resources, repeats: repeats).run()
+        }
+    }
+
+    struct Certs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "`extc build` with fresh and with reused state against the openssl CLI, per key type.")
+        @OptionGroup var binary: Binary
+        @Option(help: "Iterations per key type (RSA 3072 and 4096 use half, at least 1).") var iterations = 20
+        @Option(parsing: .upToNextOption, help: "Key types to measure.") var keys = CertBench.allKeys
+
+        init() {}
+        init(binary: Binary) { self.binary = binary }
+
+        func run() throws { try execute() }
+        func execute() throws {
+            guard iterations >= 1 else { throw ValidationError("--iterations must be positive") }
+            try CertBench(extc: binary.extc, samples: binary.samples, iterations: iterations, keys: keys).run()
+        }
+    }
+
+    struct Watch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Save-to-output latency of `extc watch` against a fresh `extc build` process.")
+        @OptionGroup var binary: Binary
+        @Option(help: "Saves per settle time.") var saves = 100
+        @Option(parsing: .upToNextOption, help: "Settle times to measure, in ms (0 isolates the rebuild itself).")
+        var settle: [Int] = [0, 50]
+
+        init() {}
+        init(binary: Binary) { self.binary = binary }
+
+        func run() throws { try execute() }
+        func execute() throws {
+            guard saves >= 1 else { throw ValidationError("--saves must be positive") }
+            try WatchBench(extc: binary.extc, samples: binary.samples, saves: saves, settles: settle).run()
+        }
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Benchmarks for extc (issues #2, #4, #5). Builds release binaries the way README says to install
+# extc (static Swift runtime), then runs extc-bench. Every figure comes with a baseline measured in
+# the same run: a newline scan (front end), the openssl CLI and process start (certificates), a
+# fresh `extc build` process (watch). Ratios hold across machines; absolute times do not.
+#
+#   bash bench/run.sh                 # everything (about 3 minutes on 2 cores)
+#   bash bench/run.sh frontend        # one benchmark; `--help` after the name lists its options
+#   bash bench/run.sh certs --iterations 5 --keys ecdsa-p256 rsa-2048
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+swift build -c release --static-swift-stdlib --product extc >&2
+swift build -c release --static-swift-stdlib --product extc-bench >&2
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
+
+command -v openssl >/dev/null || { echo "bench/run.sh: the certificate benchmark needs the openssl CLI" >&2; exit 1; }
+
+cmd="${1:-all}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  frontend) exec "$bin/extc-bench" frontend "$@" ;;
+  *)        exec "$bin/extc-bench" "$cmd" --extc "$bin/extc" --samples samples "$@" ;;
+esac
