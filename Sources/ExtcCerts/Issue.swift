@@ -31,6 +31,7 @@ public enum Issuer {
     public static let backdate = 5 * 60
 
     public static func generateKey(_ algorithm: KeyAlgorithm) throws -> PrivateKey {
+        _ = OpenSSLLibrary.ready
         let isRSA = algorithm.isRSA
         guard let ctx = EVP_PKEY_CTX_new_id(isRSA ? EVP_PKEY_RSA : EVP_PKEY_EC, nil) else {
             throw OpenSSLError.drain("EVP_PKEY_CTX_new_id")

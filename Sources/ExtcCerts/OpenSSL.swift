@@ -1,6 +1,14 @@
 import COpenSSL
 import COpenSSLShim
 
+/// OpenSSL's one-time initialisation, done explicitly so that it skips the system's openssl.cnf:
+/// what extc makes depends only on the spec and OpenSSL's built-in defaults, never on how the
+/// machine configured OpenSSL (and reading that file costs every build a millisecond).
+/// Invariant: every entry point into ExtcCerts evaluates `ready` before its first OpenSSL call.
+enum OpenSSLLibrary {
+    static let ready: Bool = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_LOAD_CONFIG), nil) == 1
+}
+
 /// An OpenSSL failure, with the reason strings OpenSSL queued.
 public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
     public let description: String
@@ -67,6 +75,7 @@ public final class PrivateKey: @unchecked Sendable {
 
     /// PEM in PKCS#8, PKCS#1 (RSA) or SEC1 (EC) form. Encrypted keys are refused, never prompted for.
     public static func parse(pem: String) throws -> PrivateKey {
+        _ = OpenSSLLibrary.ready
         if pem.contains("ENCRYPTED") { throw KeyError.encrypted }
         let bio = try MemoryBIO(pem)
         let refusePassphrase: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32 = { _, _, _, _ in -1 }
@@ -107,6 +116,7 @@ public final class Certificate: @unchecked Sendable {
     }
 
     public static func parse(pem: String) throws -> Certificate {
+        _ = OpenSSLLibrary.ready
         let bio = try MemoryBIO(pem)
         guard let x = PEM_read_bio_X509(bio.bio, nil, nil, nil) else { throw OpenSSLError.drain("no PEM certificate") }
         return Certificate(owning: x)

@@ -34,9 +34,10 @@ extension ExtcBench {
         @OptionGroup var binary: Binary
 
         func run() throws {
-            try FrontEnd().execute()
-            try Certs(binary: binary).execute()
-            try Watch(binary: binary).execute()
+            let paths = ["--extc", binary.extc, "--samples", binary.samples]
+            try FrontEnd.parse([]).execute()
+            try Certs.parse(paths).execute()
+            try Watch.parse(paths).execute()
         }
     }
 
@@ -46,11 +47,14 @@ extension ExtcBench {
         @Option(help: "API servers in the largest spec.") var servers = 1000
         @Option(help: "Resources per server.") var resources = 10
         @Option(help: "Runs per size; the median is reported.") var repeats = 7
+        @Option(help: "Fail when the cost per byte grows more than this from the smallest size to the largest.")
+        var maxGrowth = 1.5
 
         func run() throws { try execute() }
         func execute() throws {
             guard servers >= 1, resources >= 1, repeats >= 1 else { throw ValidationError("sizes must be positive") }
-            try FrontEndBench(servers: servers, resources: resources, repeats: repeats).run()
+            printHeader()
+            try FrontEndBench(servers: servers, resources: resources, repeats: repeats, maxGrowth: maxGrowth).run()
         }
     }
 
@@ -61,12 +65,10 @@ extension ExtcBench {
         @Option(help: "Iterations per key type (RSA 3072 and 4096 use half, at least 1).") var iterations = 20
         @Option(parsing: .upToNextOption, help: "Key types to measure.") var keys = CertBench.allKeys
 
-        init() {}
-        init(binary: Binary) { self.binary = binary }
-
         func run() throws { try execute() }
         func execute() throws {
             guard iterations >= 1 else { throw ValidationError("--iterations must be positive") }
+            printHeader()
             try CertBench(extc: binary.extc, samples: binary.samples, iterations: iterations, keys: keys).run()
         }
     }
@@ -79,13 +81,23 @@ extension ExtcBench {
         @Option(parsing: .upToNextOption, help: "Settle times to measure, in ms (0 isolates the rebuild itself).")
         var settle: [Int] = [0, 50]
 
-        init() {}
-        init(binary: Binary) { self.binary = binary }
-
         func run() throws { try execute() }
         func execute() throws {
             guard saves >= 1 else { throw ValidationError("--saves must be positive") }
+            printHeader()
             try WatchBench(extc: binary.extc, samples: binary.samples, saves: saves, settles: settle).run()
         }
     }
+}
+
+/// One line on what the figures were measured on, printed once per run.
+nonisolated(unsafe) private var headerPrinted = false
+
+private func printHeader() {
+    guard !headerPrinted else { return }
+    headerPrinted = true
+    var name = utsname()
+    uname(&name)
+    let machine = withUnsafeBytes(of: name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    print("# extc-bench: \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs, \(machine); medians unless stated")
 }

@@ -10,6 +10,8 @@ struct FrontEndBench {
     let servers: Int
     let resources: Int
     let repeats: Int
+    /// The largest tolerated growth of cost per byte from the smallest size to the largest.
+    let maxGrowth: Double
 
     struct Row {
         let servers: Int
@@ -43,11 +45,12 @@ struct FrontEndBench {
             scaling.add(String(row.servers), String(row.bytes), ms(row.frontEnd), fixed(nsPerByte, 1), ratio(nsPerByte, perByte[0]))
         }
         let growth = perByte[perByte.count - 1] / perByte[0]
-        let verdict = growth < 1.5
-            ? "Linear: \(fixed(Double(full.bytes) / Double(small.bytes), 1))x the input costs \(fixed(full.frontEnd / small.frontEnd, 2))x the time."
-            : "NOT LINEAR: cost per byte grew \(fixed(growth, 2))x from the smallest to the largest input."
+        let verdict = growth <= maxGrowth
+            ? "Linear: \(fixed(Double(full.bytes) / Double(small.bytes), 1))x the input costs \(fixed(full.frontEnd / small.frontEnd, 2))x the time "
+                + "(cost per byte \(fixed(growth, 2))x; the limit is \(fixed(maxGrowth, 2))x)."
+            : "NOT LINEAR: cost per byte grew \(fixed(growth, 2))x from the smallest to the largest input (the limit is \(fixed(maxGrowth, 2))x)."
         report("Front end scaling", scaling, notes: [verdict])
-        guard growth < 1.5 else { throw BenchError("the front end is not linear in input size") }
+        guard growth <= maxGrowth else { throw BenchError("the front end is not linear in input size") }
     }
 
     private func measure(servers n: Int) throws -> Row {

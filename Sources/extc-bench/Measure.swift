@@ -54,4 +54,8 @@ func fixed(_ value: Double, _ digits: Int) -> String {
 }
 
 func ms(_ seconds: Double) -> String { fixed(seconds * 1000, seconds < 0.01 ? 2 : 1) + " ms" }
-func ratio(_ a: Double, _ b: Double) -> String { fixed(a / b, 2) + "x" }
+/// `a / b` as "0.25x"; small ratios keep three significant decimals ("0.0035x"), not "0.00x".
+func ratio(_ a: Double, _ b: Double) -> String {
+    let r = a / b
+    return fixed(r, r >= 0.1 || !r.isFinite ? 2 : r >= 0.01 ? 3 : 4) + "x"
+}

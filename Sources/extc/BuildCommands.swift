@@ -50,6 +50,7 @@ struct OutputOptions: ParsableArguments {
 
 struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "build",
         abstract: "Compile specs into apply-ready manifests.",
         discussion: """
             Examples:
@@ -81,6 +82,7 @@ struct Build: ParsableCommand {
 
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "watch",
         abstract: "Build, then rebuild on every change to a spec (or a CA file it names).",
         discussion: """
             Output is replaced atomically and only when it changes; after an error the previous output

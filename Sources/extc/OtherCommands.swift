@@ -4,6 +4,7 @@ import ExtcDriver
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Check specs and print diagnostics (for PR checks). Writes nothing.",
         discussion: "Also warns (W0005) when a stored certificate is within its renewal window.")
 
@@ -22,6 +23,7 @@ struct Check: ParsableCommand {
 
 struct Fmt: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "fmt",
         abstract: "Print specs in canonical form, or rewrite, check or diff them.",
         discussion: "Formatting keeps every comment and never changes what a spec means.")
 
@@ -51,6 +53,7 @@ struct Fmt: ParsableCommand {
 
 struct Certs: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "certs",
         abstract: "Show the stored certificates, or rotate them.",
         discussion: """
             --rotate leaf issues a new serving certificate under the same CA (the caBundle stays);
@@ -74,7 +77,7 @@ struct Certs: ParsableCommand {
 }
 
 struct Explain: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Explain a diagnostic code, such as E0101.")
+    static let configuration = CommandConfiguration(commandName: "explain", abstract: "Explain a diagnostic code, such as E0101.")
 
     @Argument(help: "The code.")
     var code: String?

@@ -19,7 +19,7 @@ final class WatchSession {
         process.executableURL = URL(fileURLWithPath: Paths.extc)
         process.arguments = ["watch", specArgument ?? spec, "--out-dir", out, "--state", "\(dir)/state", "--settle", "40"] + extraArgs
         log = "\(dir)/watch.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: log)
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -141,7 +141,7 @@ struct WatchTests {
         p.executableURL = URL(fileURLWithPath: Paths.extc)
         p.arguments = ["watch", "\(dir)/*.ext", "--out-dir", "\(dir)/out", "--state", "\(dir)/state", "--settle", "40"]
         let logPath = "\(dir)/watch.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         p.standardError = FileHandle(forWritingAtPath: logPath)
         p.standardOutput = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
