@@ -90,14 +90,33 @@ public enum YAMLQuoting {
     private static let words: Set<String> = [
         "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", "=", "<<",
         ".inf", "-.inf", "+.inf", ".nan",
+        ".",  // YAML 1.1's float pattern `[-+]?([0-9][0-9_]*)?\.[0-9.]*` matches a lone dot
     ]
-    private static let numberish = Set("0123456789abcdefABCDEFxXoObB_.:+-eE")
+    /// The longest of `words`, in UTF-8 bytes: a longer string is none of them.
+    private static let longestWord = 5
 
+    /// Works on UTF-8 bytes: every character that can make a plain scalar read as a number is ASCII
+    /// (a non-ASCII character never belongs to `isNumberish`).
     public static func needsQuotes(_ s: String) -> Bool {
-        if s.isEmpty || words.contains(s.lowercased()) { return true }
-        let chars = Array(s)
-        let startsNumeric = chars[0].isNumber
-            || ("+-.".contains(chars[0]) && chars.count > 1 && (chars[1].isNumber || chars[1] == "."))
-        return startsNumeric && chars.allSatisfy { numberish.contains($0) }
+        let b = s.utf8
+        guard let first = b.first else { return true }
+        if b.count <= longestWord, words.contains(s.lowercased()) { return true }
+        let second = b.dropFirst().first
+        let startsNumeric = isDigit(first)
+            || ("+-.".utf8.contains(first) && second.map { isDigit($0) || $0 == UInt8(ascii: ".") } == true)
+        return startsNumeric && b.allSatisfy(isNumberish)
+    }
+
+    private static func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+
+    /// `0-9 a-f A-F x X o O b B _ . : + - e E`: the characters of YAML 1.1/1.2 ints, floats
+    /// (decimal, hex, octal, binary, sexagesimal) and exponents.
+    private static func isNumberish(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"):
+            return true
+        default:
+            return "xXoObB_.:+-eE".utf8.contains(c)
+        }
     }
 }

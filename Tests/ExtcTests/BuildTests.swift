@@ -78,6 +78,25 @@ struct BuildTests {
         for q in ["yes", "on", "null", "~", "1.0", "0755", "1e3", ""] { #expect(YAMLQuoting.needsQuotes(q)) }
     }
 
+    @Test("random number- and keyword-like strings read back as the same strings")
+    func quotingProperty() throws {
+        // Strings over the characters YAML 1.1/1.2 resolve as numbers, booleans and nulls; the
+        // independent resolver in YAMLReader is the judge of what a plain scalar would become.
+        let alphabet = Array("0123456789.:+-_eExXoObBafFyYnNtTrRuUlLsS~=< ".utf8)
+        let random = Fixed.Counter(0x9A)
+        var values = (0..<3000).map { _ -> String in
+            let length = Int(random.bytes(1)[0] % 9)
+            return String(decoding: random.bytes(length).map { alphabet[Int($0) % alphabet.count] }, as: UTF8.self)
+        }
+        values += ["True", "TRUE", "Yes", "NULL", "Off", ".NaN", "-.Inf", "0o17", "0b101", "1_000", "190:20:30", "+.5", "-.5e3", "é1"]
+        let file = SourceFile(path: "quoting", text: "")
+        let object = KubeObject(kind: "ConfigMap", apiVersion: "v1", name: "q", namespace: nil,
+                                body: .map([Node.Field("values", .list(values.map(Node.string)))]),
+                                origin: Span(file: file, start: 0, end: 0), sensitive: false)
+        let read = try YAMLReader.read(Emit.stream([object], format: .yaml))
+        #expect(read == [object.body])
+    }
+
     @Test("no null, and no empty map or list the API server would drop", arguments: specs)
     func noEmptyFields(_ path: String) throws {
         func walk(_ n: Node, _ at: String) {
