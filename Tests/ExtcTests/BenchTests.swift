@@ -36,7 +36,7 @@ struct BenchTests {
         let r = Run.program(Self.bench, ["certs", "--extc", Paths.extc, "--samples", Paths.samples, "--iterations", "1",
                                          "--keys", "ecdsa-p256", "rsa-2048"], timeout: 120)
         #expect(r.status == 0, "\(r.stderr)")
-        for row in ["| `extc --version`", "| ecdsa-p256 | 1 ", "| rsa-2048   | 1 ", "| minimal ", "| wardle "] {
+        for row in ["| `extc --version`", "| `extc check ", "| ecdsa-p256 | 1 ", "| rsa-2048   | 1 ", "| minimal ", "| wardle "] {
             #expect(r.stdout.contains(row), "missing \(row)")
         }
     }
