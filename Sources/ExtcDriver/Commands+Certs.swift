@@ -49,7 +49,6 @@ extension Commands {
         var t = time_t(epoch)
         var parts = tm()
         gmtime_r(&t, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC"
+        return "\(parts.dateText) \(parts.timeText) UTC"
     }
 }

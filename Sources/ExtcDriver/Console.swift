@@ -76,3 +76,11 @@ public struct Console: Sendable {
         }
     }
 }
+
+/// Calendar fields as zero-padded text: `dateText` "2026-11-23", `timeText` "12:00:01".
+extension tm {
+    var dateText: String { "\(tm_year + 1900)-\(Self.two(tm_mon + 1))-\(Self.two(tm_mday))" }
+    var timeText: String { "\(Self.two(tm_hour)):\(Self.two(tm_min)):\(Self.two(tm_sec))" }
+
+    private static func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+}

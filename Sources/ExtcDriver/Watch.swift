@@ -206,8 +206,7 @@ public final class Watcher {
         var t = time(nil)
         var parts = tm()
         localtime_r(&t, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        return parts.timeText
     }
 }
 
