@@ -40,7 +40,6 @@ public struct CertBackend: Sendable {
     public let dryRun: Bool
 
     public init(state: StateDirectory = StateDirectory(), env: CertEnvironment = .system, dryRun: Bool = false) {
-        _ = OpenSSLLibrary.ready
         self.state = state
         self.env = env
         self.dryRun = dryRun

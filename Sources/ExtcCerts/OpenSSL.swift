@@ -4,7 +4,8 @@ import COpenSSLShim
 /// OpenSSL's one-time initialisation, done explicitly so that it skips the system's openssl.cnf:
 /// what extc makes depends only on the spec and OpenSSL's built-in defaults, never on how the
 /// machine configured OpenSSL (and reading that file costs every build a millisecond).
-/// Invariant: every entry point into ExtcCerts evaluates `ready` before its first OpenSSL call.
+/// Invariant: every OpenSSL call follows one of the three roots that evaluate `ready` (generating a
+/// key, parsing a key, parsing a certificate); everything else works on what those return.
 enum OpenSSLLibrary {
     static let ready: Bool = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_LOAD_CONFIG), nil) == 1
 }

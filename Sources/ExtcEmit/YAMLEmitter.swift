@@ -116,7 +116,7 @@ public enum YAMLQuoting {
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"):
             return true
         default:
-            return "xXoObB_.:+-eE".utf8.contains(c)
+            return "xXoObB_.:+-".utf8.contains(c)
         }
     }
 }

@@ -7,8 +7,8 @@ extension ServerLowering {
 
     func secret() -> KubeObject {
         guard case .inline(let ca, let cert, let key) = tls else { preconditionFailure("secret() needs inline material") }
-        let data: Node = ["ca.crt": .string(Self.base64(ca)), "tls.crt": .string(Self.base64(cert)),
-                          "tls.key": .string(Self.base64(key))]
+        let data: Node = ["ca.crt": .string(Base64.encode(ca)), "tls.crt": .string(Base64.encode(cert)),
+                          "tls.key": .string(Base64.encode(key))]
         return object("v1", "Secret", n.secret, namespace: n.namespace, origin: server.certs.key.span, sensitive: true,
                       [("type", "kubernetes.io/tls"), ("data", data)])
     }
@@ -82,7 +82,7 @@ extension ServerLowering {
             var caBundle: Node? = nil
             var annotations: [(String, String)] = []
             switch tls {
-            case .inline(let ca, _, _): caBundle = .string(Self.base64(ca))
+            case .inline(let ca, _, _): caBundle = .string(Base64.encode(ca))
             case .certManager: annotations = [("cert-manager.io/inject-ca-from", "\(n.namespace)/\(n.servingCertificate)")]
             }
             let spec = Node.compact([

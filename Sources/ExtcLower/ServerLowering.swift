@@ -57,8 +57,6 @@ struct ServerLowering {
         ["apiGroup": "rbac.authorization.k8s.io", "kind": .string(kind), "name": .string(name)]
     }
 
-    static func base64(_ s: String) -> String { Base64.encode(s) }
-
     // MARK: Identity
 
     func namespace() -> KubeObject {

@@ -1,3 +1,4 @@
+import ExtcSyntax
 /// `extc build` with fresh state (a new CA and leaf) and with reused state, against the openssl
 /// CLI making the same material, per key type; then every sample. Runs of extc and openssl are
 /// interleaved, so background load on the machine falls on both alike.
@@ -43,18 +44,18 @@ struct CertBench {
     }
 
     private func keyTypes(in dir: String, floors: Floors) throws {
-        let wardle = try Scratch.read("\(samples)/wardle.ext")
+        let wardle = try Scratch.text("\(samples)/wardle.ext")
         var table = Table("key", "runs", "openssl CLI (5 commands)", "extc build, fresh", "fresh / openssl",
                           "extc build, warm", "warm / openssl", "fresh - extc check")
         for key in keys {
             guard Self.allKeys.contains(key) else { throw BenchError("unknown key type \(key)") }
             let n = key == "rsa-3072" || key == "rsa-4096" ? Swift.max(1, iterations / 2) : iterations
             let keyDir = "\(dir)/\(key)"
-            try Scratch.mkdir(keyDir)
+            try FileIO.makeDirectory(keyDir)
             let spec = "\(keyDir)/wardle.ext"
             let replaced = wardle.replacingFirst("key      ecdsa-p256", with: "key      \(key)")
             guard replaced != wardle || key == "ecdsa-p256" else { throw BenchError("samples/wardle.ext has no `key` line to vary") }
-            try Scratch.write(replaced, to: spec)
+            try FileIO.write(replaced, to: spec)
 
             let recipe = OpenSSLRecipe(key: key)
             var openssl = Samples(), fresh = Samples(), warm = Samples()
@@ -85,7 +86,7 @@ struct CertBench {
         for sample in try sampleFiles() {
             let name = String(sample.split(separator: "/").last!.dropLast(4))
             let work = "\(dir)/sample-\(name)"
-            try Scratch.mkdir(work)
+            try FileIO.makeDirectory(work)
             var fresh = Samples(), warm = Samples()
             for i in 0..<n {
                 fresh.add(try timed { try build(sample, state: "\(work)/state-\(i)", out: "\(work)/fresh.yaml") })
@@ -103,7 +104,7 @@ struct CertBench {
     }
 
     private func sampleFiles() throws -> [String] {
-        let names = try Scratch.list(samples).filter { $0.hasSuffix(".ext") }.sorted()
+        let names = FileIO.list(samples).filter { $0.hasSuffix(".ext") }
         guard !names.isEmpty else { throw BenchError("no samples in \(samples)") }
         return names.map { "\(samples)/\($0)" }
     }

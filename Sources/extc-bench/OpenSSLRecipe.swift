@@ -1,3 +1,4 @@
+import ExtcSyntax
 /// The same material extc makes, made the documented way with the openssl CLI (as in the
 /// Kubernetes docs' "Certificates" task): a CA key and self-signed CA certificate, a serving key, a
 /// CSR, and the leaf signed by the CA with the serving extensions and SANs. Five processes.
@@ -44,8 +45,8 @@ struct OpenSSLRecipe {
     }
 
     func prepare(in dir: String) throws {
-        try Scratch.mkdir(dir)
-        try Scratch.write(leafExtensions, to: "\(dir)/leaf.cnf")
+        try FileIO.makeDirectory(dir)
+        try FileIO.write(leafExtensions, to: "\(dir)/leaf.cnf")
     }
 
     func make(in dir: String) throws {

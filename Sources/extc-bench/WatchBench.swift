@@ -1,3 +1,4 @@
+import ExtcSyntax
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,9 +19,9 @@ struct WatchBench {
     func run() throws {
         let dir = try Scratch.make("watch")
         defer { Scratch.remove(dir) }
-        let template = try Scratch.read("\(samples)/wardle.ext")
+        let template = try Scratch.text("\(samples)/wardle.ext")
         let spec = Spec(template: template, path: "\(dir)/spec/wardle.ext")
-        try Scratch.mkdir("\(dir)/spec")
+        try FileIO.makeDirectory("\(dir)/spec")
         try spec.save(0)
         let state = "\(dir)/state"
 
@@ -52,11 +53,11 @@ struct WatchBench {
         }
 
         func save(_ serial: Int) throws {
-            try Scratch.write(try text(serial), to: path + ".swp")
+            try writeTemp(serial)
             try rename()
         }
 
-        func writeTemp(_ serial: Int) throws { try Scratch.write(try text(serial), to: path + ".swp") }
+        func writeTemp(_ serial: Int) throws { try FileIO.write(try text(serial), to: path + ".swp") }
 
         func rename() throws {
             guard Glibc.rename(path + ".swp", path) == 0 else { throw BenchError("rename: \(String(cString: strerror(errno)))") }
@@ -75,7 +76,7 @@ struct WatchBench {
 
     private func watch(_ spec: Spec, settle: Int, state: String, dir: String, serial: inout Int) throws -> Samples {
         let outDir = "\(dir)/out-\(settle)"
-        try Scratch.mkdir(outDir)
+        try FileIO.makeDirectory(outDir)
         let output = "\(outDir)/\(Self.outName)", log = "\(dir)/watch-\(settle).log"
         let published = try RenameWatch(directory: outDir)
         let child = try Child.spawn([extc, "watch", spec.path, "-o", output, "--state", state, "--settle", String(settle)], log: log)
@@ -93,7 +94,7 @@ struct WatchBench {
                 throw BenchError("no output within 10 s of save \(serial); see \(log)")
             }
             latency.add(Double(seen - saved) / 1e9)
-            guard try Scratch.read(output).contains("save-\(serial)\n") else {
+            guard try Scratch.text(output).contains("save-\(serial)\n") else {
                 throw BenchError("the output after save \(serial) does not carry that save's annotation")
             }
         }
