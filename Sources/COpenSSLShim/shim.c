@@ -20,4 +20,11 @@ const unsigned char *extc_general_name_dns(const GENERAL_NAMES *names, int i, in
     return ASN1_STRING_get0_data(name->d.dNSName);
 }
 
+const unsigned char *extc_general_name_ip(const GENERAL_NAMES *names, int i, int *length) {
+    const GENERAL_NAME *name = sk_GENERAL_NAME_value(names, i);
+    if (name == NULL || name->type != GEN_IPADD) return NULL;
+    *length = ASN1_STRING_length(name->d.iPAddress);
+    return ASN1_STRING_get0_data(name->d.iPAddress);
+}
+
 int extc_err_get_reason(unsigned long code) { return ERR_GET_REASON(code); }

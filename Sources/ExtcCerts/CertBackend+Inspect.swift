@@ -9,15 +9,20 @@ public struct StoredCertificate: Sendable {
 }
 
 extension CertBackend {
-    /// The server's stored certificates (CA first), read-only; unreadable files are skipped.
+    /// The server's stored certificates (the serving CA, the serving certificate, then the etcd CA
+    /// and etcd's certificates), read-only; unreadable files are skipped.
     public func inspect(_ server: APIServer) -> [StoredCertificate] {
         let dir = state.directory(for: server)
-        var paths: [(String, String)] = [("serving", "\(dir)/tls.crt")]
+        var paths: [(String, String)] = []
         switch server.certs.ca.value {
-        case .generated: paths.insert(("CA", "\(dir)/ca.crt"), at: 0)
-        case .files(let cert, _):
-            paths.insert(("CA", FileIO.resolve(cert, relativeTo: FileIO.directory(of: server.span.file.path))), at: 0)
+        case .generated: paths.append(("CA", "\(dir)/\(CAKind.serving.stem).crt"))
+        case .files(let cert, _): paths.append(("CA", FileIO.resolve(cert, relativeTo: FileIO.directory(of: server.span.file.path))))
         case .certManager: return []
+        }
+        paths.append(("serving", "\(dir)/\(LeafRequest.serving(server).stem).crt"))
+        if let t = server.etcd {
+            paths.append((CAKind.etcd.label, "\(dir)/\(CAKind.etcd.stem).crt"))
+            paths += LeafRequest.etcd(t).map { ($0.role, "\(dir)/\($0.stem).crt") }
         }
         return paths.compactMap { role, path in
             guard let bytes = try? FileIO.read(path), let cert = try? Certificate.parse(pem: String(decoding: bytes, as: UTF8.self)),

@@ -1,11 +1,25 @@
 import ExtcCheck
 import ExtcSyntax
 
-/// The PEM text a build puts into the Secret and the APIService's caBundle.
+/// A certificate and its key, as PEM text (the key is PKCS#8).
+public struct PEMPair: Sendable, Equatable {
+    public let certPEM: String
+    public let keyPEM: String
+}
+
+/// The PEM text a build puts into the serving Secret and the APIService's caBundle.
 public struct PEMBundle: Sendable, Equatable {
     public let caPEM: String
     public let certPEM: String
     public let keyPEM: String
+}
+
+/// The etcd CA's certificate and the three etcd leaves.
+public struct EtcdBundle: Sendable, Equatable {
+    public let caPEM: String
+    public let server: PEMPair
+    public let peer: PEMPair
+    public let client: PEMPair
 }
 
 public enum ServingMaterial: Sendable, Equatable {
@@ -16,22 +30,26 @@ public enum ServingMaterial: Sendable, Equatable {
 /// What `extc certs --rotate` replaces.
 public enum Rotation: String, Sendable, CaseIterable {
     case none
+    /// Every leaf (serving and etcd), under the CAs it has.
     case leaf
+    /// Both CAs and every leaf.
     case all
 }
 
 /// One server's material, what was done to it (one line each), and any errors.
 public struct CertOutcome: Sendable {
     public var material: ServingMaterial?
+    /// nil without `storage`, and with `ca cert-manager` (which issues etcd's certificates in the cluster).
+    public var etcd: EtcdBundle?
     public var notes: [String] = []
     public var diagnostics: [Diagnostic] = []
 }
 
-/// The backend pass: makes or reuses each server's CA and serving certificate.
+/// The backend pass: makes or reuses each server's CAs and leaf certificates.
 ///
-/// Reuse rule: stored material is kept, byte for byte, while it fits the spec: the certificate
-/// names (CN and SANs), the key algorithm, signed by the configured CA, and not within
-/// `renew-before` of expiry. Otherwise the leaf is re-issued (saying why); the CA is replaced only
+/// Reuse rule: stored material is kept, byte for byte, while it fits the spec: the certificate's
+/// names (CN, DNS and IP SANs), usage and key algorithm, signed by the configured CA, and not within
+/// `renew-before` of expiry. Otherwise the leaf is re-issued (saying why); a CA is replaced only
 /// when it is itself missing, broken or within its renewal window, so the caBundle stays put.
 public struct CertBackend: Sendable {
     public let state: StateDirectory
@@ -48,17 +66,27 @@ public struct CertBackend: Sendable {
     public func material(for server: APIServer, rotate: Rotation = .none) -> CertOutcome {
         var out = CertOutcome()
         do {
+            let servingCA: CA
             switch server.certs.ca.value {
             case .certManager:
                 out.material = .certManager
+                return out
             case .generated:
                 if !dryRun { try state.prepare(for: server) }
-                let ca = try generatedCA(server, rotate: rotate, notes: &out.notes)
-                out.material = .inline(try leaf(server, ca: ca, forced: rotate != .none || ca.fresh, notes: &out.notes))
+                servingCA = try generatedCA(.serving, server, rotate: rotate, notes: &out.notes)
             case .files(let certPath, let keyPath):
                 guard let ca = fileCA(server, certPath, keyPath, &out.diagnostics) else { return out }
                 if !dryRun { try state.prepare(for: server) }
-                out.material = .inline(try leaf(server, ca: ca, forced: rotate != .none, notes: &out.notes))
+                servingCA = ca
+            }
+            let serving = try leaf(.serving(server), server, ca: servingCA, forced: rotate != .none || servingCA.fresh, notes: &out.notes)
+            out.material = .inline(PEMBundle(caPEM: servingCA.pair.certPEM, certPEM: serving.certPEM, keyPEM: serving.keyPEM))
+            if let topology = server.etcd {
+                let ca = try generatedCA(.etcd, server, rotate: rotate, notes: &out.notes)
+                let pairs = try LeafRequest.etcd(topology).map {
+                    try leaf($0, server, ca: ca, forced: rotate != .none || ca.fresh, notes: &out.notes)
+                }
+                out.etcd = EtcdBundle(caPEM: ca.pair.certPEM, server: pairs[0], peer: pairs[1], client: pairs[2])
             }
         } catch let e as IOError {
             out.diagnostics.append(Diagnostic(.stateUnusable, "certificate state for `\(server.name.value)`: \(e)",
@@ -69,6 +97,7 @@ public struct CertBackend: Sendable {
                                               at: server.certs.key.span, note: "while making this key material",
                                               help: "this is OpenSSL's reason; check the OpenSSL installation"))
         }
+        if out.diagnostics.contains(where: \.isError) { out.material = nil; out.etcd = nil }
         return out
     }
 
@@ -78,24 +107,25 @@ public struct CertBackend: Sendable {
         let fresh: Bool
     }
 
-    private func generatedCA(_ server: APIServer, rotate: Rotation, notes: inout [String]) throws -> CA {
+    private func generatedCA(_ kind: CAKind, _ server: APIServer, rotate: Rotation, notes: inout [String]) throws -> CA {
         let dir = state.directory(for: server)
+        let certPath = "\(dir)/\(kind.stem).crt", keyPath = "\(dir)/\(kind.stem).key"
         let why: String?
         if rotate == .all {
             why = "rotation requested"
         } else {
-            let stored = try? StoredPair.load(certPath: "\(dir)/ca.crt", keyPath: "\(dir)/ca.key")
-            switch stored {
-            case .none: why = FileIO.exists("\(dir)/ca.crt") ? "the stored CA could not be read" : "no CA in \(dir)"
+            switch try? StoredPair.load(certPath: certPath, keyPath: keyPath) {
+            case .none: why = FileIO.exists(certPath) ? "the stored \(kind.label) could not be read" : "no \(kind.label) in \(dir)"
             case .some(let p):
                 if let problem = caProblem(p, server) { why = problem } else { return CA(pair: p, fresh: false) }
             }
         }
         let key = try Issuer.generateKey(server.certs.key.value)
-        let cert = try Issuer.makeCA(commonName: "\(server.name.value)-ca@\(env.now())", key: key,
-                                     lifetime: server.certs.caValidity.value, env: env)
-        notes.append("\(server.name.value): issued a new CA (\(why!)); the APIService caBundle changes")
-        return CA(pair: try StoredPair.store(cert: cert, key: key, certPath: "\(dir)/ca.crt", keyPath: "\(dir)/ca.key", write: !dryRun), fresh: true)
+        let name = kind == .serving ? "\(server.name.value)-ca" : "\(server.name.value)-etcd-ca"
+        let cert = try Issuer.makeCA(commonName: "\(name)@\(env.now())", key: key, lifetime: server.certs.caValidity.value, env: env)
+        let effect = kind == .serving ? "the APIService caBundle changes" : "every etcd certificate is re-issued"
+        notes.append("\(server.name.value): issued a new \(kind.label) (\(why!)); \(effect)")
+        return CA(pair: try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun), fresh: true)
     }
 
     func caProblem(_ p: StoredPair, _ server: APIServer) -> String? {
@@ -106,34 +136,33 @@ public struct CertBackend: Sendable {
         return nil
     }
 
-    private func leaf(_ server: APIServer, ca: CA, forced: Bool, notes: inout [String]) throws -> PEMBundle {
+    private func leaf(_ request: LeafRequest, _ server: APIServer, ca: CA, forced: Bool, notes: inout [String]) throws -> PEMPair {
         let dir = state.directory(for: server)
-        let names = ServingNames(server)
+        let certPath = "\(dir)/\(request.stem).crt", keyPath = "\(dir)/\(request.stem).key"
         var why: String
         if forced {
-            why = ca.fresh ? "signed by the new CA" : "rotation requested"
-        } else if let p = try? StoredPair.load(certPath: "\(dir)/tls.crt", keyPath: "\(dir)/tls.key") {
-            guard let problem = leafProblem(p, server, names, ca: ca.pair) else {
-                return PEMBundle(caPEM: ca.pair.certPEM, certPEM: p.certPEM, keyPEM: p.keyPEM)
-            }
+            why = ca.fresh ? "signed by the new \(request.issuer.label)" : "rotation requested"
+        } else if let p = try? StoredPair.load(certPath: certPath, keyPath: keyPath) {
+            guard let problem = leafProblem(p, server, request, ca: ca.pair) else { return PEMPair(certPEM: p.certPEM, keyPEM: p.keyPEM) }
             why = problem
         } else {
-            why = FileIO.exists("\(dir)/tls.crt") ? "the stored certificate could not be read" : "none in \(dir)"
+            why = FileIO.exists(certPath) ? "the stored certificate could not be read" : "none in \(dir)"
         }
         let key = try Issuer.generateKey(server.certs.key.value)
-        let cert = try Issuer.makeLeaf(commonName: names.commonName, dnsNames: names.dnsNames, key: key,
-                                       lifetime: server.certs.validity.value, ca: ca.pair.cert, caKey: ca.pair.key, env: env)
-        let p = try StoredPair.store(cert: cert, key: key, certPath: "\(dir)/tls.crt", keyPath: "\(dir)/tls.key", write: !dryRun)
-        notes.append("\(server.name.value): issued a serving certificate for \(names.commonName) (\(why))")
-        return PEMBundle(caPEM: ca.pair.certPEM, certPEM: p.certPEM, keyPEM: p.keyPEM)
+        let cert = try Issuer.makeLeaf(request, key: key, lifetime: server.certs.validity.value, ca: ca.pair.cert, caKey: ca.pair.key, env: env)
+        let p = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
+        notes.append("\(server.name.value): issued \(request.role == "serving" ? "a" : "an") \(request.role) certificate for \(request.commonName) (\(why))")
+        return PEMPair(certPEM: p.certPEM, keyPEM: p.keyPEM)
     }
 
-    func leafProblem(_ p: StoredPair, _ server: APIServer, _ names: ServingNames, ca: StoredPair) -> String? {
+    func leafProblem(_ p: StoredPair, _ server: APIServer, _ request: LeafRequest, ca: StoredPair) -> String? {
         if !CertificateInfo.matches(p.cert, p.key) { return "the stored key does not match its certificate" }
         if !CertificateInfo.isSigned(p.cert, by: ca.cert) { return "the stored certificate is not signed by the configured CA" }
-        if p.info.commonName != names.commonName || p.info.dnsNames != names.dnsNames {
-            return "its names changed from \(p.info.dnsNames.joined(separator: ",")) to \(names.dnsNames.joined(separator: ","))"
+        if p.info.commonName != request.commonName || p.info.dnsNames != request.dnsNames || p.info.ipAddresses != request.ipAddresses {
+            let had = p.info.dnsNames + p.info.ipAddresses, want = request.dnsNames + request.ipAddresses
+            return "its names changed from \(had.joined(separator: ",")) to \(want.joined(separator: ","))"
         }
+        if p.info.usage != request.usage { return "its usage changed from \(p.info.usage) to \(request.usage)" }
         let want = server.certs.key.value.rawValue
         if p.info.key.description != want { return "key algorithm changed from \(p.info.key) to \(want)" }
         let left = p.info.notAfter - env.now()
@@ -143,17 +172,5 @@ public struct CertBackend: Sendable {
 
     private func expiry(_ what: String, _ left: Int) -> String {
         left <= 0 ? "\(what) expired" : "\(what) expires in \(Names.formatDuration(max(left / 86_400, 1) * 86_400)), within renew-before"
-    }
-}
-
-/// The names a serving certificate must carry.
-public struct ServingNames: Sendable {
-    public let commonName: String
-    public let dnsNames: [String]
-
-    public init(_ server: APIServer) {
-        let s = server.service.value, ns = server.namespace.value
-        commonName = server.serviceHost
-        dnsNames = [s, "\(s).\(ns)", "\(s).\(ns).svc", "\(s).\(ns).svc.\(server.certs.clusterDomain.value)"]
     }
 }

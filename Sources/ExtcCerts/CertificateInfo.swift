@@ -8,6 +8,10 @@ import Glibc
 public struct CertificateInfo: Sendable {
     public let commonName: String
     public let dnsNames: [String]
+    /// IP address SANs, as text (IPv4 dotted, IPv6 as eight hex groups).
+    public let ipAddresses: [String]
+    /// The extended key usages extc issues: serverAuth, clientAuth, or both.
+    public let usage: CertificateUsage
     public let notBefore: Int
     public let notAfter: Int
     public let isCA: Bool
@@ -18,7 +22,9 @@ public struct CertificateInfo: Sendable {
     public init(_ cert: Certificate) throws {
         let x = cert.x509
         commonName = Self.commonName(x)
-        dnsNames = Self.dnsNames(x)
+        (dnsNames, ipAddresses) = Self.alternativeNames(x)
+        let xku = X509_get_extended_key_usage(x)
+        usage = CertificateUsage(server: xku & UInt32(XKU_SSL_SERVER) != 0, client: xku & UInt32(XKU_SSL_CLIENT) != 0)
         notBefore = try Self.epoch(X509_get0_notBefore(x))
         notAfter = try Self.epoch(X509_get0_notAfter(x))
         isCA = X509_check_ca(x) >= 1
@@ -40,15 +46,20 @@ public struct CertificateInfo: Sendable {
         return n > 0 ? String(decoding: buf.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
     }
 
-    private static func dnsNames(_ x: OpaquePointer) -> [String] {
-        guard let raw = X509_get_ext_d2i(x, NID_subject_alt_name, nil, nil) else { return [] }
+    private static func alternativeNames(_ x: OpaquePointer) -> (dns: [String], ip: [String]) {
+        guard let raw = X509_get_ext_d2i(x, NID_subject_alt_name, nil, nil) else { return ([], []) }
         let names = OpaquePointer(raw)
         defer { GENERAL_NAMES_free(names) }
-        return (0..<extc_general_names_count(names)).compactMap { i in
+        var dns: [String] = [], ip: [String] = []
+        for i in 0..<extc_general_names_count(names) {
             var len: Int32 = 0
-            guard let p = extc_general_name_dns(names, i, &len) else { return nil }
-            return String(decoding: UnsafeBufferPointer(start: p, count: Int(len)), as: UTF8.self)
+            if let p = extc_general_name_dns(names, i, &len) {
+                dns.append(String(decoding: UnsafeBufferPointer(start: p, count: Int(len)), as: UTF8.self))
+            } else if let p = extc_general_name_ip(names, i, &len) {
+                ip.append(IPAddress.text(Array(UnsafeBufferPointer(start: p, count: Int(len)))))
+            }
         }
+        return (dns, ip)
     }
 
     private static func epoch(_ t: UnsafePointer<ASN1_TIME>?) throws -> Int {
@@ -78,5 +89,35 @@ extension String {
     init(format2 byte: UInt8) {
         let digits = Array("0123456789ABCDEF")
         self = String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }
+}
+
+/// What a certificate may be used for (its extendedKeyUsage).
+public struct CertificateUsage: Sendable, Equatable, CustomStringConvertible {
+    public let server: Bool
+    public let client: Bool
+
+    public init(server: Bool, client: Bool) {
+        self.server = server
+        self.client = client
+    }
+
+    public static let serverOnly = CertificateUsage(server: true, client: false)
+    public static let clientOnly = CertificateUsage(server: false, client: true)
+    public static let serverAndClient = CertificateUsage(server: true, client: true)
+
+    /// The OpenSSL extension value: `serverAuth`, `clientAuth` or `serverAuth,clientAuth`.
+    var extensionValue: String { [server ? "serverAuth" : nil, client ? "clientAuth" : nil].compactMap { $0 }.joined(separator: ",") }
+
+    public var description: String { extensionValue.isEmpty ? "none" : extensionValue }
+}
+
+/// IP addresses as certificates hold them (4 or 16 bytes) and as text.
+enum IPAddress {
+    static func text(_ bytes: [UInt8]) -> String {
+        if bytes.count == 4 { return bytes.map { String(Int($0)) }.joined(separator: ".") }
+        return stride(from: 0, to: bytes.count - 1, by: 2).map { i in
+            String(Int(bytes[i]) << 8 | Int(bytes[i + 1]), radix: 16)
+        }.joined(separator: ":")
     }
 }

@@ -65,23 +65,24 @@ public enum Issuer {
         return cert
     }
 
-    /// A serving certificate signed by `ca`. Its notAfter never passes the CA's.
-    public static func makeLeaf(commonName: String, dnsNames: [String], key: PrivateKey, lifetime: Int,
+    /// A leaf certificate for `request`, signed by `ca`. Its notAfter never passes the CA's.
+    public static func makeLeaf(_ request: LeafRequest, key: PrivateKey, lifetime: Int,
                                 ca: Certificate, caKey: PrivateKey, env: CertEnvironment) throws -> Certificate {
         let now = env.now()
         let caInfo = try CertificateInfo(ca)
-        let cert = try skeleton(commonName: commonName, key: key, notBefore: now - backdate,
+        let cert = try skeleton(commonName: request.commonName, key: key, notBefore: now - backdate,
                                 notAfter: min(now + lifetime, caInfo.notAfter), env: env)
         try OpenSSLError.check(X509_set_issuer_name(cert.x509, X509_get_subject_name(ca.x509)) == 1, "issuer name")
         let usage = key.algorithm.isRSA ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"
-        try addExtensions(cert, issuer: ca, [
+        let names = request.dnsNames.map { "DNS:\($0)" } + request.ipAddresses.map { "IP:\($0)" }
+        var extensions: [(Int32, String)] = [
             (NID_basic_constraints, "critical,CA:FALSE"),
             (NID_key_usage, usage),
-            (NID_ext_key_usage, "serverAuth"),
-            (NID_subject_alt_name, dnsNames.map { "DNS:\($0)" }.joined(separator: ",")),
-            (NID_subject_key_identifier, "hash"),
-            (NID_authority_key_identifier, "keyid:always"),
-        ])
+            (NID_ext_key_usage, request.usage.extensionValue),
+        ]
+        if !names.isEmpty { extensions.append((NID_subject_alt_name, names.joined(separator: ","))) }
+        extensions += [(NID_subject_key_identifier, "hash"), (NID_authority_key_identifier, "keyid:always")]
+        try addExtensions(cert, issuer: ca, extensions)
         try sign(cert, with: caKey)
         return cert
     }

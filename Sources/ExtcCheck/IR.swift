@@ -36,9 +36,47 @@ public struct APIServer: Sendable {
     public let certs: CertSettings
     public let labels: [KeyValue]
     public let annotations: [KeyValue]
+    /// The Kubernetes minor version of the server's k8s.io/apiserver; picks the default `allow` rules.
+    public let library: Located<LibraryVersion>
+    /// The etcd extc runs for the server; nil when it keeps no state or brings its own etcd.
+    public let storage: Storage?
 
     /// The in-cluster DNS name the serving certificate is issued for.
     public var serviceHost: String { "\(service.value).\(namespace.value).svc" }
+}
+
+/// `library 1.36`: a Kubernetes minor version (k8s.io/apiserver v0.36.x).
+public struct LibraryVersion: Sendable, Equatable, Comparable, CustomStringConvertible {
+    public let minor: Int
+
+    public init(minor: Int) { self.minor = minor }
+
+    public var description: String { "1.\(minor)" }
+
+    public static func < (a: LibraryVersion, b: LibraryVersion) -> Bool { a.minor < b.minor }
+}
+
+/// `storage sidecar|cluster { ... }`: an etcd made for the server, with mutual TLS throughout.
+public struct Storage: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        /// One etcd member in the server's pod, on 127.0.0.1, data in an emptyDir.
+        case sidecar
+        /// A StatefulSet of `members` etcd pods with persistent volumes, beside the Deployment.
+        case cluster
+    }
+
+    public let mode: Located<Mode>
+    /// 1 for a sidecar; 1, 3 or 5 for a cluster.
+    public let members: Located<Int>
+    /// Each member's PersistentVolumeClaim size (cluster).
+    public let size: Located<String>
+    /// nil: the cluster's default StorageClass.
+    public let storageClass: Located<String>?
+    public let image: Located<ImageReference>
+    /// `--etcd-prefix`: where the server's objects live in etcd.
+    public let prefix: Located<String>
+    public let requests: [KeyValue]
+    public let limits: [KeyValue]
 }
 
 public enum Scope: String, Sendable {

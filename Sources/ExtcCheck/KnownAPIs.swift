@@ -33,6 +33,10 @@ public enum KnownAPIs {
     public static let managedFlags: [String] = [
         "--secure-port", "--tls-cert-file", "--tls-private-key-file", "--cert-dir", "--tls-sni-cert-key",
     ]
+    /// Flags extc sets when it makes the server's etcd (`storage`); E0125 then.
+    public static let storageFlags: [String] = [
+        "--etcd-servers", "--etcd-cafile", "--etcd-certfile", "--etcd-keyfile", "--etcd-prefix",
+    ]
     public static let delegatedAuthOffFlags: [String] = [
         "--authentication-skip-lookup", "--authentication-tolerate-lookup-failure",
     ]

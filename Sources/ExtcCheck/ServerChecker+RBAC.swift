@@ -4,16 +4,9 @@ import ExtcSyntax
 extension ServerChecker {
     static let resourceFields = FieldTable([FieldSpec("verbs", values: 1...Int.max), FieldSpec("scope")])
 
-    /// The rules a server built on k8s.io/apiserver needs: namespace lifecycle admission, webhook and
-    /// validating-admission-policy admission, and API priority and fairness (as sample-apiserver).
-    var defaultRules: [PolicyRule] {
-        [PolicyRule(apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"], span: home),
-         PolicyRule(apiGroups: ["admissionregistration.k8s.io"],
-                    resources: ["mutatingwebhookconfigurations", "validatingwebhookconfigurations",
-                                "validatingadmissionpolicies", "validatingadmissionpolicybindings"],
-                    verbs: ["get", "list", "watch"], span: home),
-         PolicyRule(apiGroups: ["flowcontrol.apiserver.k8s.io"], resources: ["flowschemas", "prioritylevelconfigurations"],
-                    verbs: ["get", "list", "watch"], span: home)]
+    /// The rules a server built on k8s.io/apiserver at `library` needs (LibraryRBAC's row).
+    func defaultRules(_ library: LibraryVersion, at span: Span) -> [PolicyRule] {
+        LibraryRBAC.rules(for: library).map { PolicyRule(apiGroups: [$0.group], resources: $0.resources, verbs: $0.verbs, span: span) }
     }
 
     mutating func checkVerbs(_ values: [Value], allowed: [String]) -> [Located<String>] {
@@ -63,10 +56,10 @@ extension ServerChecker {
     }
 
     /// `allow default`, or `allow GROUP RESOURCE... { VERB... }`.
-    mutating func checkAllow(_ e: Entry) -> [PolicyRule] {
+    mutating func checkAllow(_ e: Entry, library: LibraryVersion) -> [PolicyRule] {
         if e.args.count == 1, e.args[0].kind == .word, e.args[0].text == "default" {
             if let b = e.block { error(.blockMismatch, "`allow default` takes no block", b.open, note: "unexpected block", help: "remove the block") }
-            return defaultRules.map { PolicyRule(apiGroups: $0.apiGroups, resources: $0.resources, verbs: $0.verbs, span: e.span) }
+            return defaultRules(library, at: e.span)
         }
         guard e.args.count >= 2, let block = e.block else {
             error(.wrongArity, "`allow` takes an API group, resources and a block of verbs", e.head.span, note: "incomplete rule",

@@ -25,11 +25,17 @@ extension ServerChecker {
     }
 
     /// nil (with a diagnostic) for an argument that fights extc or switches off delegated auth.
-    mutating func checkArg(_ v: Value) -> Located<String>? {
+    mutating func checkArg(_ v: Value, storage: Entry?) -> Located<String>? {
         let text = v.text
         guard text.hasPrefix("--") else { return Located(text, v.span) }
         let parts = text.split(separator: "=", maxSplits: 1)
         let flag = String(parts[0])
+        if let storage, KnownAPIs.storageFlags.contains(flag) {
+            error(.argConflictsWithManaged, "`\(flag)` is set by extc for `storage \(storage.args.first?.text ?? "")`", v.span,
+                  note: "managed by extc", labels: [Label(storage.head.span, "the etcd extc makes")],
+                  help: flag == "--etcd-prefix" ? "set it with `prefix` in the storage block" : "remove this argument; extc connects the server to its etcd with mutual TLS")
+            return nil
+        }
         if KnownAPIs.managedFlags.contains(flag) {
             error(.argConflictsWithManaged, "`\(flag)` is set by extc", v.span, note: "managed by extc",
                   help: flag == "--secure-port" ? "set the port with the `port` field" : "extc serves the certificate from the `certs` block; remove this argument")

@@ -13,7 +13,8 @@ struct ServerChecker {
         FieldSpec("allow", values: 1...Int.max, block: .optional, repeatable: true),
         FieldSpec("group-priority"), FieldSpec("version-priority"),
         FieldSpec("labels", values: 0...0, block: .required), FieldSpec("annotations", values: 0...0, block: .required),
-        FieldSpec("certs", values: 0...0, block: .required),
+        FieldSpec("certs", values: 0...0, block: .required), FieldSpec("library"),
+        FieldSpec("storage", block: .optional),
     ])
 
     var bag = DiagnosticBag()
@@ -68,27 +69,34 @@ struct ServerChecker {
         }
         let image = f["image"].flatMap { checkImage($0.args[0]) }
         let pull = f["image-pull-policy"].map { choice($0.args[0], "image-pull-policy", ["IfNotPresent", "Always", "Never"]) } ?? Located("IfNotPresent", home)
-        let replicas = f["replicas"].map { int($0.args[0], "replicas", 1...1000) } ?? Located(2, home)
-        let args = f.every("args").flatMap(\.args).map { checkArg($0) }
+        let storageEntry = f["storage"]
+        let replicas = f["replicas"].map { int($0.args[0], "replicas", 1...1000) }
+            ?? Located(storageEntry?.args.first?.text == Storage.Mode.sidecar.rawValue ? 1 : 2, home)
+        let library = f["library"].map { checkLibrary($0.args[0]) } ?? Located(LibraryRBAC.newest, home)
+        let storage = storageEntry.flatMap { checkStorage($0, name: name, group: group, replicas: replicas, replicasGiven: f.has("replicas")) }
+        let args = f.every("args").flatMap(\.args).map { checkArg($0, storage: storageEntry) }
         let env = f["env"].map { checkEnv($0.block!) } ?? []
         let requests = f["requests"].map { checkQuantities($0.block!, "requests") } ?? defaultRequests
         let limits = f["limits"].map { checkQuantities($0.block!, "limits") } ?? defaultLimits
         let defaultVerbs = f["verbs"].map { checkVerbs($0.args, allowed: KnownAPIs.resourceVerbs) }
         let resources = checkResources(f.every("resource"), defaultVerbs: defaultVerbs)
-        let rules = f.has("allow") ? f.every("allow").flatMap { checkAllow($0) } : defaultRules
+        let rules = library.map { lib in
+            f.has("allow") ? f.every("allow").flatMap { checkAllow($0, library: lib.value) } : defaultRules(lib.value, at: home)
+        } ?? []
         let groupPriority = f["group-priority"].map { int($0.args[0], "group-priority", 1...20000) } ?? Located(1000, home)
         let versionPriority = f["version-priority"].map { int($0.args[0], "version-priority", 1...1000) } ?? Located(15, home)
         let labels = f["labels"].map { checkMetadata($0.block!, labels: true) } ?? []
         let annotations = f["annotations"].map { checkMetadata($0.block!, labels: false) } ?? []
         let certs = checkCerts(f["certs"])
         guard !bag.hasErrors, let name, let group, let versions, let namespace, let service, let port, let image,
-              let pull, let replicas, let groupPriority, let versionPriority, let certs else { return nil }
+              let pull, let replicas, let groupPriority, let versionPriority, let certs, let library,
+              storageEntry == nil || storage != nil else { return nil }
         return APIServer(
             name: name, span: home, group: group, versions: versions, namespace: namespace, createNamespace: create,
             service: service, port: port, image: image, pullPolicy: pull, replicas: replicas,
             args: args.compactMap { $0 }, env: env, requests: requests, limits: limits, resources: resources,
             rules: rules, groupPriorityMinimum: groupPriority, versionPriority: versionPriority, certs: certs,
-            labels: labels, annotations: annotations)
+            labels: labels, annotations: annotations, library: library, storage: storage)
     }
 
     // MARK: Reporting

@@ -30,13 +30,18 @@ public enum Builder {
     public static func build(_ program: Program, options: BuildOptions, certs: CertBackend) throws -> BuildOutput {
         var notes: [String] = []
         var diagnostics: [Diagnostic] = []
-        var tls: [String: ServingTLS] = [:]
+        var tls: [String: ServerTLS] = [:]
         for server in program.servers {
             let outcome = certs.material(for: server, rotate: options.rotate)
             notes += outcome.notes
             diagnostics += outcome.diagnostics
             switch outcome.material {
-            case .inline(let p)?: tls[server.name.value] = .inline(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM)
+            case .inline(let p)?:
+                let etcd = outcome.etcd.map { e in
+                    EtcdPEM(caPEM: e.caPEM, server: (e.server.certPEM, e.server.keyPEM), peer: (e.peer.certPEM, e.peer.keyPEM),
+                            client: (e.client.certPEM, e.client.keyPEM))
+                }
+                tls[server.name.value] = .inline(serving: ServingPEM(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM), etcd: etcd)
             case .certManager?: tls[server.name.value] = .certManager
             case nil: break
             }

@@ -38,6 +38,8 @@ extension Commands {
             out += "  \(c.role)\n"
             out += "    subject     CN=\(c.info.commonName)\n"
             if !c.info.dnsNames.isEmpty { out += "    DNS names   \(c.info.dnsNames.joined(separator: ", "))\n" }
+            if !c.info.ipAddresses.isEmpty { out += "    IP          \(c.info.ipAddresses.joined(separator: ", "))\n" }
+            if !c.info.isCA { out += "    usage       \(c.info.usage)\n" }
             out += "    key         \(c.info.key)\n"
             out += "    not after   \(Self.utc(c.info.notAfter)) (\(days < 0 ? "expired" : "\(days) days left"))\n"
             out += "    sha256      \(c.info.sha256)\n"

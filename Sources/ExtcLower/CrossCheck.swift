@@ -1,60 +1,126 @@
 import ExtcCheck
 import ExtcSyntax
 
-/// Verifies the invariants the aggregation layer depends on, over the generated objects alone.
-/// A finding is a bug in extc (E0900), reported at the spec entry responsible.
+/// Verifies the invariants the aggregation layer and etcd depend on, over the generated objects
+/// alone. A finding is a bug in extc (E0900), reported at the spec entry responsible.
+///
+/// Linear in the number of objects: they are grouped by server once, and each server's checks
+/// look only at its own objects.
 public enum CrossCheck {
     public static func verify(_ objects: [KubeObject], program: Program) -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        for server in program.servers {
-            let mine = objects.filter { $0.body.at("metadata.labels")?["app.kubernetes.io/instance"]?.stringValue == server.name.value }
-            out += verify(server, mine)
+        var byServer: [String: [KubeObject]] = [:]
+        for o in objects {
+            guard let owner = o.body.at("metadata.labels")?["app.kubernetes.io/instance"]?.stringValue else { continue }
+            byServer[owner, default: []].append(o)
         }
-        return out
+        return program.servers.flatMap { server in
+            var check = ServerCheck(server: server, objects: byServer[server.name.value] ?? [])
+            return check.run()
+        }
+    }
+}
+
+/// A workload's pod template, as the checks see it.
+private struct PodTemplate {
+    let owner: KubeObject
+    let labels: [Node.Field]
+    let spec: Node?
+
+    init?(_ o: KubeObject) {
+        guard o.kind == "Deployment" || o.kind == "StatefulSet" else { return nil }
+        owner = o
+        labels = o.body.at("spec.template.metadata.labels")?.fields ?? []
+        spec = o.body.at("spec.template.spec")
     }
 
-    static func verify(_ server: APIServer, _ objects: [KubeObject]) -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        func fail(_ message: String, _ at: Span) {
-            out.append(Diagnostic(.internalInvariant, message, at: at, note: "generated from here",
-                                  help: "this is a bug in extc; please report it with this spec"))
+    /// Regular and init (sidecar) containers.
+    var containers: [Node] { (spec?["containers"]?.listValue ?? []) + (spec?["initContainers"]?.listValue ?? []) }
+    var ports: [Node] { containers.flatMap { $0["ports"]?.listValue ?? [] } }
+
+    func carries(_ selector: [Node.Field]) -> Bool { !selector.isEmpty && selector.allSatisfy(labels.contains) }
+
+    /// Every Secret the pods mount, directly or through a projected volume.
+    var secrets: [String] {
+        (spec?["volumes"]?.listValue ?? []).flatMap { v -> [String] in
+            if let s = v.at("secret.secretName")?.stringValue { return [s] }
+            return (v.at("projected.sources")?.listValue ?? []).compactMap { $0.at("secret.name")?.stringValue }
         }
-        guard let deployment = objects.first(where: { $0.kind == "Deployment" }) else {
+    }
+}
+
+private struct ServerCheck {
+    let server: APIServer
+    let objects: [KubeObject]
+    var out: [Diagnostic] = []
+
+    init(server: APIServer, objects: [KubeObject]) {
+        self.server = server
+        self.objects = objects
+    }
+
+    mutating func fail(_ message: String, _ at: Span) {
+        out.append(Diagnostic(.internalInvariant, message, at: at, note: "generated from here",
+                              help: "this is a bug in extc; please report it with this spec"))
+    }
+
+    func all(_ kind: String) -> [KubeObject] { objects.filter { $0.kind == kind } }
+
+    mutating func run() -> [Diagnostic] {
+        guard let deployment = all("Deployment").first, let pod = PodTemplate(deployment) else {
             fail("no Deployment was generated for apiserver `\(server.name.value)`", server.span)
             return out
         }
-        let pod = deployment.body.at("spec.template.spec")
-        let account = pod?["serviceAccountName"]?.stringValue
+        let pods = objects.compactMap(PodTemplate.init)
+        bindings(account: pod.spec?["serviceAccountName"]?.stringValue, namespace: deployment.namespace)
+        services(pods)
+        secrets(pods)
+        apiServices()
+        if server.storage != nil { storage(pod, pods) }
+        return out
+    }
+
+    /// Every binding's subject is the Deployment's ServiceAccount.
+    mutating func bindings(account: String?, namespace: String?) {
         for binding in objects where binding.kind.hasSuffix("RoleBinding") {
             for subject in binding.body["subjects"]?.listValue ?? [] {
                 let name = subject["name"]?.stringValue, ns = subject["namespace"]?.stringValue
-                if subject["kind"]?.stringValue != "ServiceAccount" || name != account || ns != deployment.namespace {
+                if subject["kind"]?.stringValue != "ServiceAccount" || name != account || ns != namespace {
                     fail("\(binding.reference) binds \(ns ?? "?")/\(name ?? "?"), not the Deployment's ServiceAccount", binding.origin)
                 }
             }
         }
-        let podLabels = deployment.body.at("spec.template.metadata.labels")?.fields ?? []
-        let containerPorts = (pod?["containers"]?.listValue ?? []).flatMap { $0["ports"]?.listValue ?? [] }
-        let services = objects.filter { $0.kind == "Service" }
-        for svc in services {
-            for f in svc.body.at("spec.selector")?.fields ?? [] where !podLabels.contains(f) {
-                fail("\(svc.reference) selects \(f.key)=\(f.value.stringValue ?? "?"), which the pods do not carry", svc.origin)
+    }
+
+    /// Every Service selects some workload's pods and targets ports those pods expose.
+    mutating func services(_ pods: [PodTemplate]) {
+        for svc in all("Service") {
+            let selector = svc.body.at("spec.selector")?.fields ?? []
+            guard let target = pods.first(where: { $0.carries(selector) }) else {
+                fail("\(svc.reference) selects \(selector.map { "\($0.key)=\($0.value.stringValue ?? "?")" }.joined(separator: ",")), which no generated pods carry", svc.origin)
+                continue
             }
             for p in svc.body.at("spec.ports")?.listValue ?? [] {
-                let target = p["targetPort"]?.stringValue
-                if !containerPorts.contains(where: { $0["name"]?.stringValue == target }) {
-                    fail("\(svc.reference) targets port `\(target ?? "?")`, which the container does not expose", svc.origin)
+                let name = p["targetPort"]?.stringValue
+                if !target.ports.contains(where: { $0["name"]?.stringValue == name }) {
+                    fail("\(svc.reference) targets port `\(name ?? "?")`, which \(target.owner.reference) does not expose", svc.origin)
                 }
             }
         }
-        let secretNames = objects.filter { $0.kind == "Secret" }.map(\.name)
-            + objects.filter { $0.kind == "Certificate" }.compactMap { $0.body.at("spec.secretName")?.stringValue }
-        for v in pod?["volumes"]?.listValue ?? [] {
-            if let s = v.at("secret.secretName")?.stringValue, !secretNames.contains(s) {
-                fail("the Deployment mounts Secret `\(s)`, which is not generated", deployment.origin)
+    }
+
+    /// Every mounted Secret is generated (or issued by a generated cert-manager Certificate).
+    mutating func secrets(_ pods: [PodTemplate]) {
+        let made = Set(all("Secret").map(\.name) + all("Certificate").compactMap { $0.body.at("spec.secretName")?.stringValue })
+        for pod in pods {
+            for s in pod.secrets where !made.contains(s) {
+                fail("\(pod.owner.reference) mounts Secret `\(s)`, which is not generated", pod.owner.origin)
             }
         }
-        for api in objects where api.kind == "APIService" {
+    }
+
+    mutating func apiServices() {
+        let services = all("Service")
+        for api in all("APIService") {
             let group = api.body.at("spec.group")?.stringValue ?? "", version = api.body.at("spec.version")?.stringValue ?? ""
             if group != server.group.value || !server.versions.contains(where: { $0.value == version }) {
                 fail("\(api.reference) serves \(group)/\(version), which the spec does not declare", api.origin)
@@ -62,13 +128,48 @@ public enum CrossCheck {
             if api.name != "\(version).\(group)" { fail("\(api.reference) is not named `\(version).\(group)`", api.origin) }
             let ref = api.body.at("spec.service")
             let target = services.first { $0.name == ref?["name"]?.stringValue && $0.namespace == ref?["namespace"]?.stringValue }
-            if target == nil {
+            if let target {
+                if !(target.body.at("spec.ports")?.listValue ?? []).contains(where: { $0["port"] == ref?["port"] }) {
+                    fail("\(api.reference) uses port \(ref?["port"]?.intValue ?? 0), which its Service does not expose", api.origin)
+                }
+            } else {
                 fail("\(api.reference) points at a Service that is not generated", api.origin)
-            } else if !(target!.body.at("spec.ports")?.listValue ?? []).contains(where: { $0["port"] == ref?["port"] }) {
-                fail("\(api.reference) uses port \(ref?["port"]?.intValue ?? 0), which its Service does not expose", api.origin)
             }
             if api.body.at("spec.insecureSkipTLSVerify") != nil { fail("\(api.reference) skips TLS verification", api.origin) }
         }
-        return out
+    }
+
+    /// The server reaches an etcd that listens where `--etcd-servers` says, through a Service that
+    /// selects the members (cluster) or on the pod's loopback (sidecar), and the NetworkPolicy
+    /// lets the server's pods in.
+    mutating func storage(_ apiserver: PodTemplate, _ pods: [PodTemplate]) {
+        let at = server.storage!.mode.span
+        let args = apiserver.containers.first { $0["name"]?.stringValue == ServerNames.container }?["args"]?.listValue.compactMap(\.stringValue) ?? []
+        guard let url = args.first(where: { $0.hasPrefix("--etcd-servers=") })?.dropFirst("--etcd-servers=".count) else {
+            fail("the server is not given `--etcd-servers`", at)
+            return
+        }
+        guard let etcd = pods.flatMap(\.containers).first(where: { $0["name"]?.stringValue == ServerNames.etcdContainer }) else {
+            fail("no etcd container was generated", at)
+            return
+        }
+        let etcdArgs = etcd["args"]?.listValue.compactMap(\.stringValue) ?? []
+        let host = url.dropFirst("https://".count).prefix { $0 != ":" }
+        if host == "127.0.0.1" {
+            if !etcdArgs.contains("--listen-client-urls=\(url)") { fail("the sidecar etcd does not listen on \(url)", at) }
+            return
+        }
+        let parts = host.split(separator: ".")
+        let service = all("Service").first { $0.name == parts.first.map(String.init) && $0.namespace == (parts.count > 1 ? String(parts[1]) : nil) }
+        let members = pods.first { $0.owner.kind == "StatefulSet" }
+        if service == nil || members == nil || !(members!.carries(service!.body.at("spec.selector")?.fields ?? [])) {
+            fail("`--etcd-servers=\(url)` does not reach the etcd StatefulSet through a generated Service", at)
+        }
+        let policy = all("NetworkPolicy").first
+        let admitted = (policy?.body.at("spec.ingress")?.listValue ?? []).contains { rule in
+            (rule["ports"]?.listValue ?? []).contains { $0["port"]?.intValue == EtcdTopology.clientPort }
+                && (rule["from"]?.listValue ?? []).contains { apiserver.carries($0.at("podSelector.matchLabels")?.fields ?? []) }
+        }
+        if !admitted { fail("the etcd NetworkPolicy does not admit the server's pods to the client port", at) }
     }
 }

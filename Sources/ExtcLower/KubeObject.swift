@@ -30,17 +30,46 @@ public struct KubeObject: Sendable {
 
     public static let applyOrder = [
         "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Secret",
-        "Issuer", "Certificate", "Service", "Deployment", "PodDisruptionBudget", "APIService",
+        "Issuer", "Certificate", "Service", "NetworkPolicy", "StatefulSet", "Deployment", "PodDisruptionBudget",
+        "APIService",
     ]
 
     /// `Kind namespace/name`, for messages.
     public var reference: String { "\(kind) \(namespace.map { "\($0)/" } ?? "")\(name)" }
 }
 
-/// The certificate material the TLS Secret and the APIServices carry, from the cert backend.
-public enum ServingTLS: Sendable {
-    /// PEM text. The key is PKCS#8.
-    case inline(caPEM: String, certPEM: String, keyPEM: String)
-    /// cert-manager issues everything in the cluster.
+/// The certificate material one server's objects carry, from the cert backend.
+public enum ServerTLS: Sendable {
+    /// PEM text (keys are PKCS#8). `etcd` is present exactly when the server has `storage`.
+    case inline(serving: ServingPEM, etcd: EtcdPEM?)
+    /// cert-manager issues everything in the cluster, etcd's certificates included.
     case certManager
+}
+
+public struct ServingPEM: Sendable {
+    public let caPEM: String
+    public let certPEM: String
+    public let keyPEM: String
+
+    public init(caPEM: String, certPEM: String, keyPEM: String) {
+        self.caPEM = caPEM
+        self.certPEM = certPEM
+        self.keyPEM = keyPEM
+    }
+}
+
+/// The etcd CA's certificate and etcd's server, peer and client pairs.
+public struct EtcdPEM: Sendable {
+    public let caPEM: String
+    public let server: (cert: String, key: String)
+    public let peer: (cert: String, key: String)
+    public let client: (cert: String, key: String)
+
+    public init(caPEM: String, server: (cert: String, key: String), peer: (cert: String, key: String),
+                client: (cert: String, key: String)) {
+        self.caPEM = caPEM
+        self.server = server
+        self.peer = peer
+        self.client = client
+    }
 }

@@ -4,7 +4,7 @@ import ExtcSyntax
 /// IR -> objects. Pure: the same program and material always give the same objects, in apply order
 /// (by kind rank, then server name, then the order each server's objects are made in).
 public enum Lowering {
-    public static func lower(_ program: Program, tls: [String: ServingTLS], includeSecrets: Bool = true) -> [KubeObject] {
+    public static func lower(_ program: Program, tls: [String: ServerTLS], includeSecrets: Bool = true) -> [KubeObject] {
         var objects: [KubeObject] = []
         var namespaces: Set<String> = []
         for server in program.servers {
@@ -39,6 +39,30 @@ struct ServerNames {
     var selfSignedIssuer: String { "\(base)-selfsigned" }
     var caIssuer: String { "\(base)-ca" }
     var servingCertificate: String { "\(base)-tls" }
+    /// etcd's Secrets, one per certificate (each `kubernetes.io/tls`, with `ca.crt`), so the same
+    /// objects come from the cert backend and from cert-manager Certificates of the same names.
+    var etcdServerSecret: String { "\(base)-etcd-server" }
+    var etcdPeerSecret: String { "\(base)-etcd-peer" }
+    var etcdClientSecret: String { "\(base)-etcd-client" }
+    var etcdCA: String { "\(base)-etcd-ca" }
+    static let etcdContainer = "etcd"
+    static let etcdTLSVolume = "etcd-tls"
+    static let etcdTLSMount = "/var/run/extc/etcd"
+    static let etcdClientVolume = "etcd-client"
+    static let etcdClientMount = "/var/run/extc/etcd-client"
+    static let etcdDataVolume = "etcd-data"
+    static let etcdDataMount = "/var/lib/etcd"
+
+    /// The labels that select the etcd pods; disjoint from `selector` (their `name` differs), so the
+    /// server's Service and PodDisruptionBudget never pick an etcd member.
+    var etcdSelector: [(String, String)] {
+        [("app.kubernetes.io/name", "\(base)-etcd"), ("app.kubernetes.io/instance", base)]
+    }
+
+    var etcdLabels: [(String, String)] {
+        etcdSelector + [("app.kubernetes.io/component", "etcd"), ("app.kubernetes.io/managed-by", "extc")]
+            + server.labels.map { ($0.key.value, $0.value.value) }
+    }
     static let portName = "https"
     static let container = "apiserver"
     static let certVolume = "serving-cert"
@@ -54,8 +78,5 @@ struct ServerNames {
     }
 
     /// The DNS names the serving certificate covers.
-    var dnsNames: [String] {
-        let s = server.service.value
-        return [s, "\(s).\(namespace)", "\(s).\(namespace).svc", "\(s).\(namespace).svc.\(server.certs.clusterDomain.value)"]
-    }
+    var dnsNames: [String] { server.servingDNSNames }
 }

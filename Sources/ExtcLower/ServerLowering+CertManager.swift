@@ -27,6 +27,38 @@ extension ServerLowering {
         return [selfSigned, caIssuer, caCert, serving]
     }
 
+    /// etcd's own CA (from the same self-signed Issuer), its CA Issuer, and the server, peer and
+    /// client Certificates, each into the Secret the pods mount.
+    func etcdCertManagerObjects() -> [KubeObject] {
+        guard let t = etcd else { return [] }
+        let api = "cert-manager.io/v1"
+        let origin = server.storage!.mode.span
+        let caCert = object(api, "Certificate", n.etcdCA, namespace: n.namespace, origin: origin, [("spec", [
+            "isCA": true, "commonName": .string(n.etcdCA), "secretName": .string(n.etcdCA),
+            "duration": .string(Self.goDuration(server.certs.caValidity.value)), "privateKey": privateKey,
+            "issuerRef": issuerRef(n.selfSignedIssuer),
+        ])])
+        let caIssuer = object(api, "Issuer", n.etcdCA, namespace: n.namespace, origin: origin,
+                              [("spec", ["ca": ["secretName": .string(n.etcdCA)]])])
+        let leaves: [(String, String, [String], Bool)] = [
+            (n.etcdServerSecret, t.serverCommonName, t.serverNames, true),
+            (n.etcdPeerSecret, t.peerCommonName, t.peerNames, true),
+            (n.etcdClientSecret, t.clientCommonName, [], false),
+        ]
+        let certificates = leaves.map { name, cn, dns, serves in
+            var usages: [Node] = serves ? ["server auth", "client auth", "digital signature"] : ["client auth", "digital signature"]
+            if server.certs.key.value.isRSA { usages.append("key encipherment") }
+            return object(api, "Certificate", name, namespace: n.namespace, origin: origin, [("spec", .compact([
+                ("secretName", .string(name)), ("commonName", .string(cn)), ("dnsNames", .list(dns.map(Node.string))),
+                ("ipAddresses", serves ? .list(t.ipAddresses.map(Node.string)) : nil),
+                ("duration", .string(Self.goDuration(server.certs.validity.value))),
+                ("renewBefore", .string(Self.goDuration(server.certs.renewBefore.value))),
+                ("usages", .list(usages)), ("privateKey", privateKey), ("issuerRef", issuerRef(n.etcdCA)),
+            ]))])
+        }
+        return [caIssuer, caCert] + certificates
+    }
+
     private var privateKey: Node {
         let (algorithm, size): (String, Int) = switch server.certs.key.value {
         case .ecdsaP256: ("ECDSA", 256)

@@ -5,10 +5,10 @@ import ExtcSyntax
 /// order documented in README ("Output").
 struct ServerLowering {
     let server: APIServer
-    let tls: ServingTLS
+    let tls: ServerTLS
     let n: ServerNames
 
-    init(server: APIServer, tls: ServingTLS) {
+    init(server: APIServer, tls: ServerTLS) {
         self.server = server
         self.tls = tls
         self.n = ServerNames(server: server)
@@ -21,10 +21,15 @@ struct ServerLowering {
         out += [ownRole(), ownRoleBinding(), authDelegatorBinding(), authReaderBinding()]
         out += userRoles()
         switch tls {
-        case .inline: out.append(secret())
-        case .certManager: out += certManagerObjects()
+        case .inline(let serving, let etcd):
+            out.append(secret(serving))
+            if let etcd { out += etcdSecrets(etcd) }
+        case .certManager:
+            out += certManagerObjects()
+            if server.storage != nil { out += etcdCertManagerObjects() }
         }
         out.append(service())
+        out += storageObjects()
         out.append(deployment())
         if server.replicas.value >= 2 { out.append(disruptionBudget()) }
         out += apiServices()

@@ -150,6 +150,29 @@ extension DiagnosticCode {
             extc sets the app.kubernetes.io/name, instance and managed-by labels itself; the first two
             select the pods. Use another key.
             """)
+        case .unsupportedLibrary: return ("unsupported k8s.io/apiserver version", """
+            `library 1.NN` names the Kubernetes minor version the server's k8s.io/apiserver comes from
+            (the v0.NN.x in its go.mod). extc knows what the library's admission plugins and flow
+            control read at each version from 1.27 to 1.36 (README, "The server's own RBAC") and
+            grants that by default. For another version, write the server's `allow` rules in full.
+            """)
+        case .sidecarReplicas: return ("a sidecar etcd with more than one replica", """
+            `storage sidecar` puts one etcd member in each pod, with its data in an emptyDir, so
+            every replica would keep its own separate store and clients would see objects come and
+            go between requests. Use `replicas 1` (the default with a sidecar), or `storage cluster`,
+            which runs one etcd that every replica shares.
+            """)
+        case .storageFieldForMode: return ("storage field of the other mode", """
+            `members`, `size` and `storage-class` describe the StatefulSet of `storage cluster`. A
+            sidecar is one member whose data lives in an emptyDir, so they do not apply to it.
+            """)
+        case .storageServerName: return ("apiserver name unfit for storage", """
+            With `storage`, the apiserver name also names the etcd StatefulSet (`NAME-etcd`) and the
+            Services `NAME-etcd` and `NAME-etcd-client`. Service names must start with a letter,
+            and the StatefulSet's pods carry a `controller-revision-hash` label of the set's name plus
+            eleven characters, which must fit in 63; the etcd CA's name must fit in 64. So the name
+            starts with a letter and has at most 45 characters.
+            """)
         case .openSSLFailure: return ("OpenSSL failed", """
             OpenSSL reported an error while making key material; its reason is in the message.
             """)

@@ -6,6 +6,8 @@ import Testing
 /// The binary as users run it: exit codes, what goes to stdout and stderr, files and modes.
 struct CLITests {
     let wardle = "\(Paths.samples)/wardle.ext"
+    /// Two replicas and an etcd StatefulSet: every kind extc makes.
+    let cluster = "\(Paths.samples)/cluster/wardle.ext"
 
     @Test func help() {
         let r = Run.extc(["--help"])
@@ -31,7 +33,7 @@ struct CLITests {
 
     @Test("check passes on every sample")
     func checkSamples() {
-        let r = Run.extc(["check"] + Paths.sampleFiles())
+        let r = Run.extc(["check"] + Paths.topSamples())
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.isEmpty && r.stdout.isEmpty)
     }
@@ -54,16 +56,16 @@ struct CLITests {
     func buildStream() {
         let state = Paths.temporaryDirectory()
         defer { Paths.cleanUp(state) }
-        let r = Run.extc(["build", wardle, "--state", state])
+        let r = Run.extc(["build", cluster, "--state", state])
         #expect(r.status == 0, "\(r.stderr)")
         for kind in ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Secret", "Service",
-                     "Deployment", "PodDisruptionBudget", "APIService"] {
+                     "NetworkPolicy", "StatefulSet", "Deployment", "PodDisruptionBudget", "APIService"] {
             #expect(r.stdout.contains("\nkind: \(kind)\n"), "no \(kind)")
         }
         #expect(r.stdout.hasPrefix("---\napiVersion: v1\nkind: Namespace\n"))
         #expect(r.stderr.contains("note: wardle: issued a new CA"))
         #expect(!r.stderr.contains("PRIVATE KEY") && !r.stderr.contains("tls.key:"))
-        let again = Run.extc(["build", wardle, "--state", state])
+        let again = Run.extc(["build", cluster, "--state", state])
         #expect(again.stdout == r.stdout && again.stderr.isEmpty, "a rebuild is byte-identical and silent")
     }
 
@@ -72,7 +74,7 @@ struct CLITests {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
         let spec = "\(dir)/wardle.ext", out = "\(dir)/out.yaml", reviewable = "\(dir)/review.yaml"
-        Paths.write(Paths.read(wardle), to: spec)
+        Paths.write(Paths.read(cluster), to: spec)
         #expect(Run.extc(["build", spec, "-o", out]).status == 0)
         #expect(FileIO.mode(of: out) == 0o600)
         #expect(Run.extc(["build", spec, "--no-secrets", "-o", reviewable]).status == 0)
@@ -97,25 +99,25 @@ struct CLITests {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
         let spec = "\(dir)/wardle.ext", out = "\(dir)/deploy"
-        Paths.write(Paths.read(wardle), to: spec)
+        Paths.write(Paths.read(cluster), to: spec)
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
         let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-        #expect(files.contains("kustomization.yaml") && files.contains(".gitignore") && files.contains("09-deployment.wardle.wardle.yaml"))
+        #expect(files.contains("kustomization.yaml") && files.contains(".gitignore") && files.contains("11-deployment.wardle.wardle.yaml"))
         #expect(FileIO.mode(of: "\(out)/05-secret.wardle.wardle-tls.yaml") == 0o600)
-        let mtime = try FileManager.default.attributesOfItem(atPath: "\(out)/09-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
+        let mtime = try FileManager.default.attributesOfItem(atPath: "\(out)/11-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
         usleep(20_000)
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out, "--check"]).status == 0)
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
-        let mtime2 = try FileManager.default.attributesOfItem(atPath: "\(out)/09-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
+        let mtime2 = try FileManager.default.attributesOfItem(atPath: "\(out)/11-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
         #expect(mtime == mtime2, "an unchanged file is not rewritten")
         Paths.write(Paths.read(spec).replacingOccurrences(of: "replicas  2", with: "replicas  1"), to: spec)
         let drift = Run.extc(["build", spec, "--layout", "kustomize", "-o", out, "--check"])
         #expect(drift.status == 2)
-        #expect(drift.stderr.contains("09-deployment.wardle.wardle.yaml differs"))
-        #expect(drift.stderr.contains("10-poddisruptionbudget.wardle.wardle.yaml is no longer produced"))
+        #expect(drift.stderr.contains("11-deployment.wardle.wardle.yaml differs"))
+        #expect(drift.stderr.contains("12-poddisruptionbudget.wardle.wardle.yaml is no longer produced"))
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
-        #expect(!FileManager.default.fileExists(atPath: "\(out)/10-poddisruptionbudget.wardle.wardle.yaml"))
-        #expect(!Paths.read("\(out)/kustomization.yaml").contains("poddisruptionbudget"))
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/12-poddisruptionbudget.wardle.wardle.yaml"))
+        #expect(!Paths.read("\(out)/kustomization.yaml").contains("poddisruptionbudget.wardle.wardle.yaml"))
     }
 
     @Test("fmt: print, --check, --diff, --write")

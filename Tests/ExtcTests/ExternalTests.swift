@@ -108,7 +108,7 @@ struct ExternalTests {
         defer { Paths.cleanUp(dir) }
         for path in Paths.sampleFiles() + ["\(Paths.fixtures)/valid/quoting.ext"] {
             let built = try Fixed.build([path])
-            let file = "\(dir)/\(BuildTests.name(path)).yaml"
+            let file = "\(dir)/\(Paths.sampleName(path)).yaml"
             Paths.write(built.output.files[0].contents, to: file)
             let r = Run.program(Self.validator!, ["--strict", "-k", "1.30", "-k", "1.37", file], timeout: 300)
             #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -129,7 +129,7 @@ struct ExternalTests {
         var withDigest: Set<String> = [], deployments = 0
         for path in Paths.sampleFiles() {
             let built = try Fixed.build([path])
-            Paths.write(built.output.files[0].contents, to: "\(dir)/\(BuildTests.name(path)).yaml")
+            Paths.write(built.output.files[0].contents, to: "\(dir)/\(Paths.sampleName(path)).yaml")
             for d in built.output.objects where d.kind == "Deployment" {
                 deployments += 1
                 if built.program.servers.contains(where: { $0.name.value == d.name && $0.image.value.digest != nil }) { withDigest.insert(d.name) }

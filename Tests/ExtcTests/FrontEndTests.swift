@@ -141,8 +141,10 @@ struct CheckerTests {
         #expect(s.pullPolicy.value == "IfNotPresent" && s.createNamespace)
         #expect(s.requests.map { "\($0.key.value)=\($0.value.value)" } == ["cpu=100m", "memory=128Mi"])
         #expect(s.limits.map { "\($0.key.value)=\($0.value.value)" } == ["memory=512Mi"])
+        #expect(s.library.value == LibraryVersion(minor: 36) && s.storage == nil)
         #expect(s.rules.map(\.resources) == [["namespaces"], ["mutatingwebhookconfigurations", "validatingwebhookconfigurations",
-                                                               "validatingadmissionpolicies", "validatingadmissionpolicybindings"],
+                                                               "validatingadmissionpolicies", "validatingadmissionpolicybindings",
+                                                               "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"],
                                                ["flowschemas", "prioritylevelconfigurations"]])
     }
 

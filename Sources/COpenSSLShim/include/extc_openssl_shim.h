@@ -23,6 +23,9 @@ int extc_general_names_count(const GENERAL_NAMES *names);
 /// The i-th name if it is a dNSName: its bytes (owned by `names`) and length; otherwise NULL.
 const unsigned char *extc_general_name_dns(const GENERAL_NAMES *names, int i, int *length);
 
+/// The i-th name if it is an iPAddress: its 4 or 16 bytes (owned by `names`) and length; otherwise NULL.
+const unsigned char *extc_general_name_ip(const GENERAL_NAMES *names, int i, int *length);
+
 /// ERR_GET_REASON.
 int extc_err_get_reason(unsigned long code);
 

@@ -35,26 +35,35 @@ enum Fixed {
         }
     }
 
-    /// Committed key material for the goldens (test fixtures only; never used by the product).
-    static var stateFixture: String { "\(Paths.fixtures)/state" }
+    /// Committed key material for the goldens (test fixtures only; never used by the product):
+    /// `Fixtures/state/<server>/`, and for a sample set `samples/SET/` `Fixtures/state/SET/<server>/`
+    /// (its servers may share names with the top-level samples').
+    static func stateFixture(for paths: [String]) -> String {
+        let root = "\(Paths.fixtures)/state"
+        guard let set = Paths.sampleSets().first(where: { set in paths.allSatisfy { $0.hasPrefix("\(Paths.samples)/\(set)/") } })
+        else { return root }
+        return "\(root)/\(set)"
+    }
 
-    /// A temporary state directory seeded with the committed fixture state.
-    static func seededState() -> String {
+    /// A temporary state directory seeded with the committed fixture state for `paths`.
+    static func seededState(for paths: [String] = []) -> String {
         let dir = Paths.temporaryDirectory("extc-state")
+        let fixture = stateFixture(for: paths), sets = Set(Paths.sampleSets())
         let fm = FileManager.default
-        for server in (try? fm.contentsOfDirectory(atPath: stateFixture)) ?? [] {
-            try? fm.copyItem(atPath: "\(stateFixture)/\(server)", toPath: "\(dir)/\(server)")
+        for server in (try? fm.contentsOfDirectory(atPath: fixture)) ?? [] where fixture != "\(Paths.fixtures)/state" || !sets.contains(server) {
+            try? fm.copyItem(atPath: "\(fixture)/\(server)", toPath: "\(dir)/\(server)")
         }
         return dir
     }
 
     /// In record mode, keeps what a build issued as the new fixture state (never the .gitignore).
-    static func recordState(_ dir: String) {
+    static func recordState(_ dir: String, for paths: [String]) {
         guard Golden.recording else { return }
+        let fixture = stateFixture(for: paths)
         let fm = FileManager.default
         for server in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where !server.hasPrefix(".") {
             for file in (try? fm.contentsOfDirectory(atPath: "\(dir)/\(server)")) ?? [] {
-                Paths.write(Paths.read("\(dir)/\(server)/\(file)"), to: "\(stateFixture)/\(server)/\(file)")
+                Paths.write(Paths.read("\(dir)/\(server)/\(file)"), to: "\(fixture)/\(server)/\(file)")
             }
         }
     }
@@ -68,8 +77,8 @@ enum Fixed {
     static func build(_ paths: [String], options: BuildOptions = BuildOptions(), state: String? = nil) throws -> Built {
         let result = try FrontEnd().compile(paths: paths)
         let program = try #require(result.program, "\(paths) has errors: \(result.diagnostics.map(\.message))")
-        let dir = state ?? seededState()
-        defer { if state == nil { recordState(dir); Paths.cleanUp(dir) } }
+        let dir = state ?? seededState(for: paths)
+        defer { if state == nil { recordState(dir, for: paths); Paths.cleanUp(dir) } }
         let backend = CertBackend(state: StateDirectory(override: dir), env: env())
         return Built(program: program, output: try Builder.build(program, options: options, certs: backend))
     }

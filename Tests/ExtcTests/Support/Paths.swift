@@ -13,9 +13,25 @@ enum Paths {
     static var golden: String { "\(tests)/Golden" }
     static var samples: String { "\(packageRoot)/samples" }
 
-    static func sampleFiles() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: samples)) ?? [])
-            .filter { $0.hasSuffix(".ext") }.sorted().map { "\(samples)/\($0)" }
+    /// Every sample: `samples/*.ext` (which build together) and `samples/*/*.ext` (alternatives
+    /// to a top-level sample, such as `samples/cluster/wardle.ext`, each built on its own).
+    static func sampleFiles() -> [String] { topSamples() + sampleSets().flatMap { files(in: "\(samples)/\($0)", ext: "ext") } }
+
+    /// `samples/*.ext`: one consistent set of API servers.
+    static func topSamples() -> [String] { files(in: samples, ext: "ext") }
+
+    /// The subdirectories of samples/, each a set of its own.
+    static func sampleSets() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: samples)) ?? []).sorted().filter { name in
+            var dir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: "\(samples)/\(name)", isDirectory: &dir) && dir.boolValue
+        }
+    }
+
+    /// A sample's name for goldens: `wardle`, `cluster-wardle`.
+    static func sampleName(_ path: String) -> String {
+        let relative = path.hasPrefix(samples + "/") ? String(path.dropFirst(samples.count + 1)) : (path as NSString).lastPathComponent
+        return (relative as NSString).deletingPathExtension.replacingOccurrences(of: "/", with: "-")
     }
 
     static func files(in dir: String, ext: String) -> [String] {
