@@ -153,7 +153,7 @@ private struct ServerCheck {
             fail("no etcd container was generated", at)
             return
         }
-        let etcdArgs = etcd["args"]?.listValue.compactMap(\.stringValue) ?? []
+        let etcdArgs = etcd["command"]?.listValue.compactMap(\.stringValue) ?? []
         let host = url.dropFirst("https://".count).prefix { $0 != ":" }
         if host == "127.0.0.1" {
             if !etcdArgs.contains("--listen-client-urls=\(url)") { fail("the sidecar etcd does not listen on \(url)", at) }

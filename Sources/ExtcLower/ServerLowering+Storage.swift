@@ -140,8 +140,9 @@ extension ServerLowering {
         ]]]
     }
 
-    /// etcd's flags. Cluster members learn their name from `POD_NAME` (the kubelet expands
-    /// `$(POD_NAME)` in args); a sidecar is one member on 127.0.0.1. Flags exist in etcd 3.4 to 3.6.
+    /// etcd's flags, given in `command` after `etcd` (as kubeadm's static pod does, and as policy
+    /// scanners look for them). Cluster members learn their name from `POD_NAME` (the kubelet
+    /// expands `$(POD_NAME)`); a sidecar is one member on 127.0.0.1. Flags exist in etcd 3.4 to 3.6.
     func etcdArgs(_ t: EtcdTopology) -> [String] {
         let tls = ServerNames.etcdTLSMount
         let (name, host, listen) = t.mode == .sidecar ? (t.members[0], "127.0.0.1", "127.0.0.1")
@@ -180,8 +181,8 @@ extension ServerLowering {
         let p = ports
         return .compact([
             ("name", .string(ServerNames.etcdContainer)), ("image", .string(storage.image.value.raw)),
-            ("imagePullPolicy", .string(server.pullPolicy.value)), ("command", ["etcd"]),
-            ("args", .list(etcdArgs(t).map(Node.string))), ("env", .list(env)),
+            ("imagePullPolicy", .string(server.pullPolicy.value)),
+            ("command", .list((["etcd"] + etcdArgs(t)).map(Node.string))), ("env", .list(env)),
             ("ports", .list(sidecar ? [p.metrics] : [p.client, p.peer, p.metrics])),
             ("startupProbe", probe("/health", period: 5, failures: 60)),
             ("readinessProbe", probe("/health", period: 10, failures: 3)),

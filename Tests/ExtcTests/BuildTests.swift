@@ -1,4 +1,5 @@
 import ExtcCerts
+import ExtcCheck
 import ExtcDriver
 import ExtcEmit
 import ExtcLower
@@ -112,6 +113,21 @@ struct BuildTests {
             }
         }
         for o in try Fixed.build([path]).output.objects { walk(o.body, o.reference) }
+    }
+
+    @Test("the server's own ClusterRole for each supported k8s.io/apiserver version", arguments: LibraryRBAC.supported)
+    func libraryRow(_ minor: Int) throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = Paths.read("\(Paths.samples)/minimal.ext").replacingOccurrences(of: "  resource", with: "  library   1.\(minor)\n  resource")
+        Paths.write(spec, to: "\(dir)/minimal.ext")
+        let built = try Fixed.build(["\(dir)/minimal.ext"])
+        let role = try #require(built.output.objects.first { $0.kind == "ClusterRole" && $0.name == "hello:apiserver" })
+        Golden.check(try Emit.yaml([role.body]), "build/library-1.\(minor).yaml")
+        let resources = role.body["rules"]!.listValue.flatMap { $0["resources"]!.listValue.compactMap(\.stringValue) }
+        #expect(resources.contains("validatingadmissionpolicies") == (minor >= 30))
+        #expect(resources.contains("mutatingadmissionpolicies") == (minor >= 36))
+        #expect(resources.contains("namespaces") && resources.contains("flowschemas") && resources.contains("validatingwebhookconfigurations"))
     }
 
     @Test("a shared namespace is created once")

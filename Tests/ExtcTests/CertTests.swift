@@ -140,6 +140,85 @@ struct CertTests {
         #expect(all.caPEM != first.caPEM && all.certPEM != leaf.certPEM)
     }
 
+    /// The minimal sample with `storage MODE`.
+    static func stored(_ mode: String, certs: String = "") throws -> APIServer {
+        try server([("  resource greetings", "  storage \(mode)\n  resource greetings")], certs: certs)
+    }
+
+    static func etcd(_ o: CertOutcome) throws -> EtcdBundle {
+        guard let e = o.etcd else { throw Failure("no etcd material: \(o.diagnostics.map(\.message))") }
+        return e
+    }
+
+    @Test("etcd: its own CA; server and peer certificates for every name and 127.0.0.1, both usages; a clientAuth-only client",
+          arguments: ["sidecar", "cluster { members 3 }"])
+    func etcdMaterial(_ mode: String) throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.stored(mode)
+        let outcome = Self.backend(state).material(for: s)
+        let serving = try Self.bundle(outcome), e = try Self.etcd(outcome)
+        #expect(e.caPEM != serving.caPEM, "etcd has a CA of its own")
+        let ca = try Certificate.parse(pem: e.caPEM)
+        let server = try Certificate.parse(pem: e.server.certPEM), peer = try Certificate.parse(pem: e.peer.certPEM)
+        let client = try Certificate.parse(pem: e.client.certPEM)
+        for c in [server, peer, client] {
+            #expect(CertificateInfo.isSigned(c, by: ca))
+            #expect(!CertificateInfo.isSigned(c, by: try Certificate.parse(pem: serving.caPEM)))
+        }
+        let si = try CertificateInfo(server), pi = try CertificateInfo(peer), ci = try CertificateInfo(client)
+        #expect(si.usage == .serverAndClient && pi.usage == .serverAndClient && ci.usage == .clientOnly)
+        #expect(si.ipAddresses == ["127.0.0.1"] && pi.ipAddresses == ["127.0.0.1"] && ci.ipAddresses.isEmpty && ci.dnsNames.isEmpty)
+        #expect(ci.commonName == "hello-etcd-client")
+        if mode == "sidecar" {
+            #expect(si.dnsNames == ["localhost"] && pi.dnsNames == ["localhost"])
+        } else {
+            let members = (0..<3).flatMap { ["hello-etcd-\($0).hello-etcd.hello.svc", "hello-etcd-\($0).hello-etcd.hello.svc.cluster.local"] }
+            #expect(si.dnsNames == ["hello-etcd-client", "hello-etcd-client.hello", "hello-etcd-client.hello.svc",
+                                    "hello-etcd-client.hello.svc.cluster.local"] + members + ["localhost"])
+            #expect(pi.dnsNames == members + ["localhost"])
+        }
+        for stem in ["etcd-ca", "etcd-server", "etcd-peer", "etcd-client"] {
+            #expect(FileIO.mode(of: "\(state)/hello/\(stem).key") == 0o600, "\(stem).key")
+        }
+        #expect(outcome.notes.count == 6, "\(outcome.notes)")
+    }
+
+    @Test("etcd material: reused byte for byte, renewed under its CA, rotated with the rest")
+    func etcdLifecycle() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.stored("cluster")
+        let first = try Self.etcd(Self.backend(state).material(for: s))
+        let again = Self.backend(state, now: Fixed.now + 100 * Self.day).material(for: s)
+        let reused = try Self.etcd(again)
+        #expect(again.notes.isEmpty && reused == first)
+        let later = Fixed.now + 340 * Self.day
+        let renewed = Self.backend(state, now: later).material(for: s)
+        #expect(renewed.notes.count == 4 && renewed.notes.allSatisfy { $0.contains("within renew-before") }, "\(renewed.notes)")
+        let r = try Self.etcd(renewed)
+        #expect(r.caPEM == first.caPEM && r.server != first.server && r.peer != first.peer && r.client != first.client)
+        let leaf = try Self.etcd(Self.backend(state, now: later).material(for: s, rotate: .leaf))
+        #expect(leaf.caPEM == first.caPEM && leaf.client != r.client)
+        let all = try Self.etcd(Self.backend(state, now: later).material(for: s, rotate: .all))
+        #expect(all.caPEM != first.caPEM && all.client != leaf.client)
+        let roles = Self.backend(state, now: later).inspect(s).map(\.role)
+        #expect(roles == ["CA", "serving", "etcd CA", "etcd server", "etcd peer", "etcd client"])
+    }
+
+    @Test("a cluster whose members change gets new server and peer certificates, and keeps client and CA")
+    func etcdMembersChange() throws {
+        let state = Paths.temporaryDirectory(), dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state); Paths.cleanUp(dir) }
+        let three = try Self.server([("  resource greetings", "  storage cluster\n  resource greetings")], in: dir)
+        let first = try Self.etcd(Self.backend(state).material(for: three))
+        let five = try Self.server([("  resource greetings", "  storage cluster { members 5 }\n  resource greetings")], in: dir)
+        let outcome = Self.backend(state).material(for: five)
+        #expect(outcome.notes.count == 2 && outcome.notes.allSatisfy { $0.contains("names changed") }, "\(outcome.notes)")
+        let e = try Self.etcd(outcome)
+        #expect(e.caPEM == first.caPEM && e.client == first.client && e.server != first.server)
+    }
+
     @Test("broken state is re-issued, not a crash")
     func brokenState() throws {
         let state = Paths.temporaryDirectory()

@@ -100,7 +100,7 @@ final class LocalCluster: @unchecked Sendable {
         for (i, name) in names.enumerated() {
             let root = "\(dir)/\(name)"
             let paths = try Self.materialize(etcd, pod: etcdPod, secrets: secrets, under: root)
-            let args = (etcd["args"]?.listValue ?? []).compactMap(\.stringValue).map { arg in
+            let args = (etcd["command"]?.listValue ?? []).dropFirst().compactMap(\.stringValue).map { arg in
                 Self.map(arg.replacingOccurrences(of: "$(POD_NAME)", with: name).replacingOccurrences(of: "0.0.0.0", with: addresses[i]), paths)
             }
             members.append(Member(name: name, address: addresses[i], args: args))
@@ -133,8 +133,9 @@ final class LocalCluster: @unchecked Sendable {
         return arg
     }
 
+    /// A flag's value from a container's command and args.
     static func flag(_ container: Node, _ name: String) -> String? {
-        (container["args"]?.listValue ?? []).compactMap(\.stringValue).first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+        ((container["command"]?.listValue ?? []) + (container["args"]?.listValue ?? [])).compactMap(\.stringValue).first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
     }
 
     /// Writes each mounted volume of `container` under `root`: Secret and projected-Secret files
