@@ -42,13 +42,19 @@ struct DocsTests {
         for c in DiagnosticCode.allCases { #expect(c.explanation.count > 40 && !c.title.isEmpty, "\(c.rawValue)") }
     }
 
-    @Test("the README names every field the checker knows")
-    func fieldsDocumented() {
+    @Test("README, the grammar and the editor grammar name every field of every block the checker knows")
+    func fieldsDocumented() throws {
         let readme = Paths.read("\(Paths.packageRoot)/README.md")
-        for field in ["group", "versions", "namespace", "service", "image", "image-pull-policy", "port", "replicas", "args",
-                      "env", "requests", "limits", "verbs", "resource", "allow", "group-priority", "version-priority", "labels",
-                      "annotations", "certs", "key", "validity", "ca", "ca-validity", "cluster-domain", "renew-before", "scope"] {
-            #expect(readme.contains("`\(field) ") || readme.contains("`\(field)`"), "README does not document `\(field)`")
+        let ebnf = Paths.read("\(Paths.packageRoot)/grammar/ext.ebnf")
+        let tm = Paths.read("\(Paths.packageRoot)/grammar/ext.tmLanguage.json")
+        let words = Set(tm.split(whereSeparator: { !($0.isLetter || $0 == "-") }).map(String.init))
+        #expect(Schema.blocks.map(\.block) == ["apiserver", "resource", "storage", "certs"])
+        for (block, fields) in Schema.blocks {
+            for field in fields {
+                #expect(readme.contains("`\(field) ") || readme.contains("`\(field)`"), "README does not document `\(field)` of \(block)")
+                #expect(ebnf.contains("\"\(field)\""), "grammar/ext.ebnf lacks \"\(field)\" of \(block)")
+                #expect(words.contains(field), "grammar/ext.tmLanguage.json does not highlight `\(field)`")
+            }
         }
     }
 }
