@@ -18,8 +18,9 @@ extension CertBackend {
         case .generated: paths.append(("CA", "\(dir)/\(CAKind.serving.stem).crt"))
         case .files(let cert, _): paths.append(("CA", FileIO.resolve(cert, relativeTo: FileIO.directory(of: server.span.file.path))))
         case .certManager: return []
+        case .external, .serviceCA: break
         }
-        paths.append(("serving", "\(dir)/\(LeafRequest.serving(server).stem).crt"))
+        if server.certs.ca.value.isLocal { paths.append(("serving", "\(dir)/\(LeafRequest.serving(server).stem).crt")) }
         if let t = server.etcd {
             paths.append((CAKind.etcd.label, "\(dir)/\(CAKind.etcd.stem).crt"))
             paths += LeafRequest.etcd(t).map { ($0.role, "\(dir)/\($0.stem).crt") }

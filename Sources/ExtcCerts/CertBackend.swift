@@ -25,6 +25,8 @@ public struct EtcdBundle: Sendable, Equatable {
 public enum ServingMaterial: Sendable, Equatable {
     case inline(PEMBundle)
     case certManager
+    /// The serving CA and Secret belong to someone else (`ca external`, `ca service-ca`).
+    case elsewhere
 }
 
 /// What `extc certs --rotate` replaces.
@@ -66,11 +68,15 @@ public struct CertBackend: Sendable {
     public func material(for server: APIServer, rotate: Rotation = .none) -> CertOutcome {
         var out = CertOutcome()
         do {
-            let servingCA: CA
+            let servingCA: CA?
             switch server.certs.ca.value {
             case .certManager:
                 out.material = .certManager
                 return out
+            case .external, .serviceCA:
+                servingCA = nil
+                out.material = .elsewhere
+                if server.storage != nil, !dryRun { try state.prepare(for: server) }
             case .generated:
                 if !dryRun { try state.prepare(for: server) }
                 servingCA = try generatedCA(.serving, server, rotate: rotate, notes: &out.notes)
@@ -79,8 +85,10 @@ public struct CertBackend: Sendable {
                 if !dryRun { try state.prepare(for: server) }
                 servingCA = ca
             }
-            let serving = try leaf(.serving(server), server, ca: servingCA, forced: rotate != .none || servingCA.fresh, notes: &out.notes)
-            out.material = .inline(PEMBundle(caPEM: servingCA.pair.certPEM, certPEM: serving.certPEM, keyPEM: serving.keyPEM))
+            if let servingCA {
+                let serving = try leaf(.serving(server), server, ca: servingCA, forced: rotate != .none || servingCA.fresh, notes: &out.notes)
+                out.material = .inline(PEMBundle(caPEM: servingCA.pair.certPEM, certPEM: serving.certPEM, keyPEM: serving.keyPEM))
+            }
             if let topology = server.etcd {
                 let ca = try generatedCA(.etcd, server, rotate: rotate, notes: &out.notes)
                 let pairs = try LeafRequest.etcd(topology).map {

@@ -27,7 +27,7 @@ public struct LeafRequest: Sendable, Equatable {
     /// The serving certificate: for `S.NS.svc` and its other forms, serverAuth.
     public static func serving(_ server: APIServer) -> LeafRequest {
         LeafRequest(stem: "tls", role: "serving", commonName: server.serviceHost, dnsNames: server.servingDNSNames,
-                    ipAddresses: [], usage: .serverOnly, issuer: .serving)
+                    ipAddresses: [], usage: server.certs.serverAndClient ? .serverAndClient : .serverOnly, issuer: .serving)
     }
 
     /// etcd's three certificates. The server and peer certificates carry both usages: etcd's

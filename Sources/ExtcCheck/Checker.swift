@@ -34,13 +34,15 @@ public enum Checker {
                                    note: "defined again here", labels: [Label(first, "first defined here")],
                                    help: "rename one; the name names its Deployment, ServiceAccount and RBAC objects"))
             } else { names[s.name.value] = s.name.span }
-            for v in s.versions {
-                let key = "\(v.value).\(s.group.value)"
-                if let first = apiServices[key] {
-                    bag.add(Diagnostic(.duplicateAPIService, "APIService `\(key)` is served by two apiservers", at: v.span,
-                                       note: "served here", labels: [Label(first, "and here")],
-                                       help: "serve each group/version from one apiserver"))
-                } else { apiServices[key] = v.span }
+            for g in s.groups {
+                for v in g.versions {
+                    let key = "\(v.name.value).\(g.name.value)"
+                    if let first = apiServices[key] {
+                        bag.add(Diagnostic(.duplicateAPIService, "APIService `\(key)` is served by two apiservers", at: v.name.span,
+                                           note: "served here", labels: [Label(first, "and here")],
+                                           help: "serve each group/version from one apiserver"))
+                    } else { apiServices[key] = v.name.span }
+                }
             }
             let svc = "\(s.namespace.value)/\(s.service.value)"
             if let first = services[svc] {

@@ -15,8 +15,8 @@ public struct APIServer: Sendable {
     public let name: Located<String>
     /// The `apiserver NAME` head: where defaults and whole-server findings point.
     public let span: Span
-    public let group: Located<String>
-    public let versions: [Located<String>]
+    /// The API groups served, each with its versions and resources; one for the shorthand form.
+    public let groups: [ServedGroup]
     public let namespace: Located<String>
     /// False for namespaces that already exist (`namespace NAME existing`, or a built-in one).
     public let createNamespace: Bool
@@ -25,14 +25,19 @@ public struct APIServer: Sendable {
     public let image: Located<ImageReference>
     public let pullPolicy: Located<String>
     public let replicas: Located<Int>
+    /// The container's command; empty: the image's entrypoint.
+    public let command: [Located<String>]
     public let args: [Located<String>]
-    public let env: [KeyValue]
+    public let env: [EnvVar]
+    public let ports: [ExtraPort]
+    public let volumes: [Volume]
+    public let pod: PodSettings
+    public let serving: ServingDialect
     public let requests: [KeyValue]
     public let limits: [KeyValue]
-    public let resources: [ServedResource]
     public let rules: [PolicyRule]
-    public let groupPriorityMinimum: Located<Int>
-    public let versionPriority: Located<Int>
+    /// Names of the aggregated user roles; nil: `NAME:view` and `NAME:edit`.
+    public let userRoles: UserRoleNames
     public let certs: CertSettings
     public let labels: [KeyValue]
     public let annotations: [KeyValue]
@@ -40,9 +45,41 @@ public struct APIServer: Sendable {
     public let library: Located<LibraryVersion>
     /// The etcd extc runs for the server; nil when it keeps no state or brings its own etcd.
     public let storage: Storage?
+    /// Selector labels of an install being adopted; empty: extc's own (`app.kubernetes.io/name`,
+    /// `instance`). Deployment selectors are immutable, so adopting needs the old ones.
+    public let selector: [KeyValue]
+    /// The ServiceAccount the server runs as; `create` false for one that already exists.
+    public let serviceAccount: Located<String>
+    public let createServiceAccount: Bool
+    /// Warnings the spec acknowledges for this server (`acknowledge W0003`): not reported.
+    public let acknowledged: [Located<DiagnosticCode>]
 
     /// The in-cluster DNS name the serving certificate is issued for.
     public var serviceHost: String { "\(service.value).\(namespace.value).svc" }
+
+    /// The first group: what a single-group spec serves; names etcd's default prefix.
+    public var group: Located<String> { groups[0].name }
+}
+
+/// One API group a server serves: `group G` with the server's `versions` and `resource`s, or
+/// `group G { ... }` with its own.
+public struct ServedGroup: Sendable {
+    public let name: Located<String>
+    public let versions: [ServedVersion]
+    public let resources: [ServedResource]
+    public let groupPriorityMinimum: Located<Int>
+}
+
+public struct ServedVersion: Sendable {
+    public let name: Located<String>
+    /// The APIService's versionPriority.
+    public let priority: Located<Int>
+}
+
+/// `user-roles { view NAME; edit NAME }`: the aggregated ClusterRoles' names.
+public struct UserRoleNames: Sendable {
+    public let view: Located<String>?
+    public let edit: Located<String>?
 }
 
 /// `library 1.36`: a Kubernetes minor version (k8s.io/apiserver v0.36.x).
@@ -129,12 +166,28 @@ public enum CASource: Sendable, Equatable {
     case files(cert: String, key: String)
     /// cert-manager makes and rotates everything in the cluster.
     case certManager
+    /// Something else owns the CA and the serving Secret (an operator): extc mounts the Secret it
+    /// names and emits the APIServices without caBundle, so it never fights over the field.
+    case external(secret: String)
+    /// OpenShift's service-ca operator signs a serving Secret for the Service and injects the
+    /// caBundle into each APIService.
+    case serviceCA
 
     public var name: String {
         switch self {
         case .generated: return "generated"
         case .files: return "files"
         case .certManager: return "cert-manager"
+        case .external: return "external"
+        case .serviceCA: return "service-ca"
+        }
+    }
+
+    /// extc makes (and keeps in the state directory) the serving key material.
+    public var isLocal: Bool {
+        switch self {
+        case .generated, .files: return true
+        case .certManager, .external, .serviceCA: return false
         }
     }
 }
@@ -149,4 +202,7 @@ public struct CertSettings: Sendable {
     public let clusterDomain: Located<String>
     /// Seconds before notAfter at which a rebuild renews.
     public let renewBefore: Located<Int>
+    /// The serving certificate's extended key usage: server only, or server and client (for a
+    /// server that also dials a peer with it, as KEDA's does).
+    public let serverAndClient: Bool
 }

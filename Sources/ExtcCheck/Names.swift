@@ -69,6 +69,19 @@ public enum Names {
         return b.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 
+    /// A ConfigMap or Secret data key: `[-._a-zA-Z0-9]+`, at most 253 characters, not `.` or `..`.
+    public static func isConfigMapKey(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard !b.isEmpty, b.count <= 253, s != ".", s != ".." else { return false }
+        return b.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+
+    /// An RBAC role name (path-segment rules): not empty, `.` or `..`, no `/` or `%`.
+    public static func isRoleName(_ s: String) -> Bool {
+        !s.isEmpty && s != "." && s != ".." && !s.contains("/") && !s.contains("%") && s.utf8.count <= 253
+            && s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+
     /// A C identifier.
     public static func isEnvName(_ s: String) -> Bool {
         let b = Array(s.utf8)

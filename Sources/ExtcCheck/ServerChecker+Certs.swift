@@ -4,7 +4,7 @@ import ExtcSyntax
 extension ServerChecker {
     static let certFields = FieldTable([
         FieldSpec("key"), FieldSpec("validity"), FieldSpec("ca", values: 1...3), FieldSpec("ca-validity"),
-        FieldSpec("cluster-domain"), FieldSpec("renew-before"),
+        FieldSpec("cluster-domain"), FieldSpec("renew-before"), FieldSpec("usage"),
     ])
 
     mutating func checkCerts(_ entry: Entry?) -> CertSettings? {
@@ -22,9 +22,10 @@ extension ServerChecker {
                       help: "most clusters use `cluster.local`")
             }
         }
-        guard let key, let validity, let caValidity, let renew, let ca, let domain else { return nil }
+        let usage = f["usage"].map { choice($0.args[0], "usage", ["server", "server-client"]) } ?? Located("server", home)
+        guard let key, let validity, let caValidity, let renew, let ca, let domain, let usage else { return nil }
         // A file CA's lifetime is known only when its file is read (the cert backend checks it, E0305).
-        if case .files = ca.value {} else if validity.value > caValidity.value {
+        if !ca.value.isLocal || ca.value.name == "files" {} else if validity.value > caValidity.value {
             let labels = f.has("ca-validity") ? [Label(caValidity.span, "the CA's validity")] : []
             error(.leafOutlivesCA, "the serving certificate (\(Names.formatDuration(validity.value))) would outlive its CA (\(Names.formatDuration(caValidity.value)))",
                   validity.span, note: "longer than the CA's validity", labels: labels,
@@ -37,7 +38,7 @@ extension ServerChecker {
             return nil
         }
         return CertSettings(key: Located(KeyAlgorithm(rawValue: key.value)!, key.span), validity: validity, ca: ca,
-                            caValidity: caValidity, clusterDomain: domain, renewBefore: renew)
+                            caValidity: caValidity, clusterDomain: domain, renewBefore: renew, serverAndClient: usage.value == "server-client")
     }
 
     private mutating func checkCA(_ e: Entry) -> Located<CASource>? {
@@ -45,16 +46,28 @@ extension ServerChecker {
         switch (v.text, e.args.count) {
         case ("generated", 1): return Located(.generated, v.span)
         case ("cert-manager", 1): return Located(.certManager, v.span)
+        case ("service-ca", 1): return Located(.serviceCA, v.span)
+        case ("external", 2):
+            guard Names.isDNS1123Subdomain(e.args[1].text) else {
+                error(.invalidSubdomain, "`\(e.args[1].text)` is not a Secret name", e.args[1].span, note: "invalid name",
+                      help: "name the Secret (tls.crt, tls.key) that the CA's owner writes")
+                return nil
+            }
+            return Located(.external(secret: e.args[1].text), v.span.to(e.args[1].span))
+        case ("external", _):
+            error(.wrongArity, "`ca external` takes the name of the serving Secret its owner writes", v.span, note: "Secret missing",
+                  help: "write `ca external my-server-certs`")
         case ("files", 3): return Located(.files(cert: e.args[1].text, key: e.args[2].text), v.span.to(e.args[2].span))
         case ("files", _):
             error(.wrongArity, "`ca files` takes a certificate and a key file", v.span, note: "files missing",
                   help: "write `ca files \"ca.crt\" \"ca.key\"` (paths relative to the spec)")
-        case ("generated", _), ("cert-manager", _):
+        case ("generated", _), ("cert-manager", _), ("service-ca", _):
             error(.wrongArity, "`ca \(v.text)` takes no further values", e.args[1].span, note: "extra value", help: "remove it")
         default:
-            let options = ["generated", "files", "cert-manager"]
-            error(.invalidValue, "`ca` is `generated`, `files CERT KEY` or `cert-manager`; found `\(v.text)`", v.span, note: "unknown CA source",
-                  help: Suggest.help(for: v.text, in: options) ?? "use one of: generated, files, cert-manager")
+            let options = ["generated", "files", "cert-manager", "external", "service-ca"]
+            error(.invalidValue, "`ca` is `generated`, `files CERT KEY`, `cert-manager`, `external SECRET` or `service-ca`; found `\(v.text)`",
+                  v.span, note: "unknown CA source",
+                  help: Suggest.help(for: v.text, in: options) ?? "use one of: \(options.joined(separator: ", "))")
         }
         return nil
     }

@@ -37,9 +37,9 @@ extension ServerChecker {
                 continue
             }
             seen[v.text] = v.span
-            guard Names.isDNS1035Label(v.text) else {
+            guard Self.isServedResource(v.text) else {
                 error(.invalidServiceName, "resource name `\(v.text)` is not a DNS-1035 label", v.span, note: "invalid resource name",
-                      help: "resources are lowercase plurals: `\(v.text.lowercased())`")
+                      help: Self.resourceHelp(v.text))
                 continue
             }
             let f = Fields(e.block?.entries ?? [], in: "resource `\(v.text)`", owner: v.span, table: Self.resourceFields, diagnostics: &bag)
@@ -89,6 +89,25 @@ extension ServerChecker {
         }
         guard ok, verbs.count == Set(words.map(\.text)).count, !verbs.isEmpty else { return [] }
         return [PolicyRule(apiGroups: [group.text], resources: e.args.dropFirst().map(\.text), verbs: verbs.map(\.value), span: e.span)]
+    }
+
+    /// A served resource: a lowercase plural (DNS-1035 label), optionally with a subresource
+    /// (`pods/metrics`), or `*` (every resource of the group, as metrics adapters serve them).
+    static func isServedResource(_ s: String) -> Bool {
+        if s == "*" { return true }
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+        return (1...2).contains(parts.count) && parts.allSatisfy { Names.isDNS1035Label(String($0)) }
+    }
+
+    /// Help for an invalid resource name that passes the check itself: only valid suggestions.
+    static func resourceHelp(_ s: String) -> String {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false).map { part -> String in
+            let lowered = String(part.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
+            return String(lowered.drop { !$0.isLetter }).trimmingCharacters(in: "-")
+        }
+        let fixed = parts.filter { !$0.isEmpty }.prefix(2).joined(separator: "/")
+        let example = isServedResource(fixed) && fixed != s ? ": `\(fixed)`" : ", such as `flunders`"
+        return "a resource is a lowercase plural, optionally with a subresource (`pods/metrics`), or `*`\(example)"
     }
 
     static func isRuleResource(_ s: String) -> Bool {

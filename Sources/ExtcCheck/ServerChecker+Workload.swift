@@ -25,7 +25,7 @@ extension ServerChecker {
     }
 
     /// nil (with a diagnostic) for an argument that fights extc or switches off delegated auth.
-    mutating func checkArg(_ v: Value, storage: Entry?) -> Located<String>? {
+    mutating func checkArg(_ v: Value, storage: Entry?, serving: ServingDialect?) -> Located<String>? {
         let text = v.text
         guard text.hasPrefix("--") else { return Located(text, v.span) }
         let parts = text.split(separator: "=", maxSplits: 1)
@@ -36,9 +36,10 @@ extension ServerChecker {
                   help: flag == "--etcd-prefix" ? "set it with `prefix` in the storage block" : "remove this argument; extc connects the server to its etcd with mutual TLS")
             return nil
         }
-        if KnownAPIs.managedFlags.contains(flag) {
+        if let serving, serving.managedFlags.contains(flag) {
             error(.argConflictsWithManaged, "`\(flag)` is set by extc", v.span, note: "managed by extc",
-                  help: flag == "--secure-port" ? "set the port with the `port` field" : "extc serves the certificate from the `certs` block; remove this argument")
+                  help: flag == serving.portFlag.value ? "set the port with the `port` field"
+                      : "extc mounts the serving certificate and passes it with this flag; remove this argument (`serving { ... }` names the flags)")
             return nil
         }
         if KnownAPIs.delegatedAuthOffFlags.contains(flag) {
@@ -53,15 +54,61 @@ extension ServerChecker {
         return Located(text, v.span)
     }
 
-    mutating func checkEnv(_ block: Block) -> [KeyValue] {
-        pairs(block, what: "environment variable") { me, key in
+    /// `NAME VALUE`, `NAME field PATH`, `NAME secret NAME KEY`, `NAME config-map NAME KEY`.
+    mutating func checkEnv(_ block: Block) -> [EnvVar] {
+        var seen: [String: Span] = [:]
+        var out: [EnvVar] = []
+        for e in block.entries {
+            let key = e.head
             guard Names.isEnvName(key.text) else {
-                me.error(.invalidEnvName, "`\(key.text)` is not an environment variable name", key.span, note: "invalid name",
-                         help: "use letters, digits and `_`, not starting with a digit")
-                return false
+                error(.invalidEnvName, "`\(key.text)` is not an environment variable name", key.span, note: "invalid name",
+                      help: "use letters, digits and `_`, not starting with a digit")
+                continue
             }
-            return true
-        } value: { _, _ in true }
+            if let first = seen[key.text] {
+                error(.duplicateField, "environment variable `\(key.text)` is given twice", key.span, note: "given again",
+                      labels: [Label(first, "first given here")], help: "keep one of them")
+                continue
+            }
+            seen[key.text] = key.span
+            guard let source = envSource(e) else { continue }
+            out.append(EnvVar(name: Located(key.text, key.span), source: source))
+        }
+        return out
+    }
+
+    private mutating func envSource(_ e: Entry) -> Located<EnvSource>? {
+        let a = e.args
+        let span = a.first.map { $0.span.to(a.last!.span) } ?? e.head.span
+        if let b = e.block {
+            error(.blockMismatch, "an environment variable takes no block", b.open, note: "unexpected block", help: "write `NAME VALUE`")
+            return nil
+        }
+        switch (a.first?.kind == .word ? a.first?.text : nil, a.count) {
+        case (_, 1): return Located(.value(a[0].text), span)
+        case ("field", 2):
+            let fields = ["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName",
+                          "status.hostIP", "status.podIP", "status.podIPs"]
+            let isLabel = a[1].text.hasPrefix("metadata.labels['") || a[1].text.hasPrefix("metadata.annotations['")
+            guard fields.contains(a[1].text) || isLabel else {
+                error(.invalidValue, "`\(a[1].text)` is not a pod field the downward API gives", a[1].span, note: "unknown field",
+                      help: Suggest.help(for: a[1].text, in: fields) ?? "fields: \(fields.joined(separator: ", "))")
+                return nil
+            }
+            return Located(.field(a[1].text), span)
+        case ("secret", 3), ("config-map", 3):
+            guard Names.isDNS1123Subdomain(a[1].text), Names.isConfigMapKey(a[2].text) else {
+                error(.invalidValue, "`\(a[0].text) \(a[1].text) \(a[2].text)` does not name an object and a key", span, note: "invalid reference",
+                      help: "write `NAME \(a[0].text) OBJECT KEY`, such as `TOKEN secret api-token token`")
+                return nil
+            }
+            return Located(a[0].text == "secret" ? .secret(name: a[1].text, key: a[2].text) : .configMap(name: a[1].text, key: a[2].text), span)
+        default:
+            error(.wrongArity, "an environment variable is `NAME VALUE`, `NAME field PATH`, or `NAME secret|config-map NAME KEY`",
+                  a.count > 0 ? span : e.head.span, note: a.isEmpty ? "value missing" : "unexpected values",
+                  help: "quote a value with spaces or an empty one: \"\"")
+            return nil
+        }
     }
 
     mutating func checkQuantities(_ block: Block, _ field: String) -> [KeyValue] {
@@ -83,7 +130,9 @@ extension ServerChecker {
         }
     }
 
-    mutating func checkMetadata(_ block: Block, labels: Bool) -> [KeyValue] {
+    /// Labels or annotations. `reservedAllowed`: extc's own label keys may be given (a selector
+    /// being adopted may use them).
+    mutating func checkMetadata(_ block: Block, labels: Bool, reservedAllowed: Bool = false) -> [KeyValue] {
         let what = labels ? "label" : "annotation"
         return pairs(block, what: what) { me, key in
             guard Names.isQualifiedName(key.text) else {
@@ -91,7 +140,7 @@ extension ServerChecker {
                          help: "write `[prefix/]name`: a DNS subdomain prefix, a name of letters, digits, `-_.`")
                 return false
             }
-            if labels, ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"].contains(key.text) {
+            if labels, !reservedAllowed, ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"].contains(key.text) {
                 me.error(.reservedLabel, "label `\(key.text)` is set by extc", key.span, note: "reserved",
                          help: "use another key, such as `app.kubernetes.io/part-of`")
                 return false

@@ -4,17 +4,22 @@ import ExtcSyntax
 /// returns nil for a value it could not accept; `run` builds the server only when all are present.
 struct ServerChecker {
     static let fields = FieldTable([
-        FieldSpec("group"), FieldSpec("versions", values: 1...Int.max), FieldSpec("namespace", values: 1...2),
-        FieldSpec("service"), FieldSpec("port"), FieldSpec("image"), FieldSpec("image-pull-policy"),
-        FieldSpec("replicas"), FieldSpec("args", values: 1...Int.max, repeatable: true),
+        FieldSpec("group", block: .optional, repeatable: true), FieldSpec("versions", values: 1...Int.max),
+        FieldSpec("namespace", values: 1...2), FieldSpec("service"), FieldSpec("port"), FieldSpec("image"),
+        FieldSpec("image-pull-policy"), FieldSpec("replicas"), FieldSpec("command", values: 1...Int.max),
+        FieldSpec("args", values: 1...Int.max, repeatable: true),
         FieldSpec("env", values: 0...0, block: .required), FieldSpec("requests", values: 0...0, block: .required),
         FieldSpec("limits", values: 0...0, block: .required), FieldSpec("verbs", values: 1...Int.max),
         FieldSpec("resource", block: .optional, repeatable: true),
         FieldSpec("allow", values: 1...Int.max, block: .optional, repeatable: true),
-        FieldSpec("group-priority"), FieldSpec("version-priority"),
+        FieldSpec("group-priority"), FieldSpec("version-priority", values: 1...2, repeatable: true),
         FieldSpec("labels", values: 0...0, block: .required), FieldSpec("annotations", values: 0...0, block: .required),
         FieldSpec("certs", values: 0...0, block: .required), FieldSpec("library"),
-        FieldSpec("storage", block: .optional),
+        FieldSpec("storage", block: .optional), FieldSpec("ports", values: 0...0, block: .required),
+        FieldSpec("volume", block: .required, repeatable: true), FieldSpec("pod", values: 0...0, block: .required),
+        FieldSpec("serving", values: 0...0, block: .required), FieldSpec("selector", values: 0...0, block: .required),
+        FieldSpec("service-account", values: 1...2), FieldSpec("user-roles", values: 0...0, block: .required),
+        FieldSpec("acknowledge", values: 1...Int.max),
     ])
 
     var bag = DiagnosticBag()
@@ -26,8 +31,15 @@ struct ServerChecker {
     static func check(_ entry: Entry, diagnostics: inout DiagnosticBag) -> APIServer? {
         var c = ServerChecker(entry: entry)
         let server = c.run()
-        diagnostics.add(contentsOf: c.bag.items)
+        // `acknowledge W...` silences those warnings for this server only (its entry's findings).
+        let quiet = Set(c.acknowledgedCodes)
+        diagnostics.add(contentsOf: c.bag.items.filter { !($0.code.severity == .warning && quiet.contains($0.code)) })
         return server
+    }
+
+    /// The codes of `acknowledge` entries, read straight from the block (the server may have errors).
+    private var acknowledgedCodes: [DiagnosticCode] {
+        (entry.block?.entries ?? []).filter { $0.head.text == "acknowledge" }.flatMap(\.args).compactMap { DiagnosticCode(code: $0.text) }
     }
 
     private init(entry: Entry) {
@@ -49,17 +61,11 @@ struct ServerChecker {
         }
         let name = checkName(entry.args[0])
         let f = Fields(block.entries, in: context, owner: home, table: Self.fields, diagnostics: &bag)
-        for (field, example) in [("group", "group example.com"), ("versions", "versions v1alpha1"),
-                                 ("namespace", "namespace my-system"), ("service", "service api"),
-                                 ("image", "image registry.example.com/server:v1.0.0")] {
+        for (field, example) in [("group", "group example.com"), ("namespace", "namespace my-system"),
+                                 ("service", "service api"), ("image", "image registry.example.com/server:v1.0.0")] {
             f.require(field, in: context, example: example, diagnostics: &bag)
         }
-        if !f.has("resource") {
-            error(.missingField, "\(context) serves no resource", home, note: "no `resource` entry",
-                  help: "add `resource NAME { verbs get list watch }`")
-        }
-        let group = f["group"].flatMap { checkGroup($0.args[0]) }
-        let versions = f["versions"].flatMap { checkVersions($0.args, group: group) }
+        let groups = checkGroups(f)
         let (namespace, create) = f["namespace"].map { checkNamespace($0) } ?? (nil, true)
         let service = f["service"].flatMap { checkServiceName($0.args[0]) }
         let port = f["port"].map { int($0.args[0], "port", 1...65535) } ?? Located(8443, home)
@@ -73,30 +79,37 @@ struct ServerChecker {
         let replicas = f["replicas"].map { int($0.args[0], "replicas", 1...1000) }
             ?? Located(storageEntry?.args.first?.text == Storage.Mode.sidecar.rawValue ? 1 : 2, home)
         let library = f["library"].map { checkLibrary($0.args[0]) } ?? Located(LibraryRBAC.newest, home)
-        let storage = storageEntry.flatMap { checkStorage($0, name: name, group: group, replicas: replicas, replicasGiven: f.has("replicas")) }
-        let args = f.every("args").flatMap(\.args).map { checkArg($0, storage: storageEntry) }
+        let storage = storageEntry.flatMap { checkStorage($0, name: name, group: groups?.first?.name, replicas: replicas, replicasGiven: f.has("replicas")) }
+        let serving = checkServing(f["serving"])
+        let argValues = f.every("args").flatMap(\.args)
+        let args = argValues.map { checkArg($0, storage: storageEntry, serving: serving) }
+        let command = checkCommand(f["command"], args: args, argValues: argValues)
         let env = f["env"].map { checkEnv($0.block!) } ?? []
+        let ports = f["ports"].map { checkPorts($0.block!, securePort: port) } ?? []
+        let volumes = checkVolumes(f.every("volume"))
+        let pod = checkPod(f["pod"], replicas: replicas?.value ?? 1)
         let requests = f["requests"].map { checkQuantities($0.block!, "requests") } ?? defaultRequests
         let limits = f["limits"].map { checkQuantities($0.block!, "limits") } ?? defaultLimits
-        let defaultVerbs = f["verbs"].map { checkVerbs($0.args, allowed: KnownAPIs.resourceVerbs) }
-        let resources = checkResources(f.every("resource"), defaultVerbs: defaultVerbs)
         let rules = library.map { lib in
             f.has("allow") ? f.every("allow").flatMap { checkAllow($0, library: lib.value) } : defaultRules(lib.value, at: home)
         } ?? []
-        let groupPriority = f["group-priority"].map { int($0.args[0], "group-priority", 1...20000) } ?? Located(1000, home)
-        let versionPriority = f["version-priority"].map { int($0.args[0], "version-priority", 1...1000) } ?? Located(15, home)
+        let userRoles = checkUserRoles(f["user-roles"])
         let labels = f["labels"].map { checkMetadata($0.block!, labels: true) } ?? []
         let annotations = f["annotations"].map { checkMetadata($0.block!, labels: false) } ?? []
+        let selector = f["selector"].map { checkMetadata($0.block!, labels: true, reservedAllowed: true) } ?? []
+        let (account, createAccount) = checkServiceAccount(f["service-account"], name: name)
         let certs = checkCerts(f["certs"])
-        guard !bag.hasErrors, let name, let group, let versions, let namespace, let service, let port, let image,
-              let pull, let replicas, let groupPriority, let versionPriority, let certs, let library,
+        let acknowledged = f["acknowledge"].map { checkAcknowledge($0) } ?? []
+        guard !bag.hasErrors, let name, let groups, let namespace, let service, let port, let image,
+              let pull, let replicas, let certs, let library, let pod, let serving, let account,
               storageEntry == nil || storage != nil else { return nil }
         return APIServer(
-            name: name, span: home, group: group, versions: versions, namespace: namespace, createNamespace: create,
-            service: service, port: port, image: image, pullPolicy: pull, replicas: replicas,
-            args: args.compactMap { $0 }, env: env, requests: requests, limits: limits, resources: resources,
-            rules: rules, groupPriorityMinimum: groupPriority, versionPriority: versionPriority, certs: certs,
-            labels: labels, annotations: annotations, library: library, storage: storage)
+            name: name, span: home, groups: groups, namespace: namespace, createNamespace: create,
+            service: service, port: port, image: image, pullPolicy: pull, replicas: replicas, command: command,
+            args: args.compactMap { $0 }, env: env, ports: ports, volumes: volumes, pod: pod, serving: serving,
+            requests: requests, limits: limits, rules: rules, userRoles: userRoles, certs: certs,
+            labels: labels, annotations: annotations, library: library, storage: storage, selector: selector,
+            serviceAccount: account, createServiceAccount: createAccount, acknowledged: acknowledged)
     }
 
     // MARK: Reporting

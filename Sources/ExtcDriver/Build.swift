@@ -35,21 +35,20 @@ public enum Builder {
             let outcome = certs.material(for: server, rotate: options.rotate)
             notes += outcome.notes
             diagnostics += outcome.diagnostics
-            switch outcome.material {
-            case .inline(let p)?:
-                let etcd = outcome.etcd.map { e in
-                    EtcdPEM(caPEM: e.caPEM, server: (e.server.certPEM, e.server.keyPEM), peer: (e.peer.certPEM, e.peer.keyPEM),
-                            client: (e.client.certPEM, e.client.keyPEM))
-                }
-                tls[server.name.value] = .inline(serving: ServingPEM(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM), etcd: etcd)
-            case .certManager?: tls[server.name.value] = .certManager
-            case nil: break
+            let etcd = outcome.etcd.map { e in
+                EtcdPEM(caPEM: e.caPEM, server: (e.server.certPEM, e.server.keyPEM), peer: (e.peer.certPEM, e.peer.keyPEM),
+                        client: (e.client.certPEM, e.client.keyPEM))
             }
+            var serving: ServingPEM? = nil
+            if case .inline(let p)? = outcome.material { serving = ServingPEM(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM) }
+            tls[server.name.value] = ServerTLS(serving: serving, etcd: etcd)
         }
+        let (configFiles, fileDiagnostics) = ConfigFileReader.read(program)
+        diagnostics += fileDiagnostics
         guard !diagnostics.contains(where: \.isError) else {
             return BuildOutput(objects: [], files: [], notes: notes, diagnostics: diagnostics)
         }
-        let all = Lowering.lower(program, tls: tls)
+        let all = Lowering.lower(program, tls: tls, files: configFiles)
         diagnostics += CrossCheck.verify(all, program: program)
         guard !diagnostics.contains(where: \.isError) else {
             return BuildOutput(objects: [], files: [], notes: notes, diagnostics: diagnostics)

@@ -122,7 +122,8 @@ private struct ServerCheck {
         let services = all("Service")
         for api in all("APIService") {
             let group = api.body.at("spec.group")?.stringValue ?? "", version = api.body.at("spec.version")?.stringValue ?? ""
-            if group != server.group.value || !server.versions.contains(where: { $0.value == version }) {
+            let served = server.groups.first { $0.name.value == group }
+            if served == nil || !served!.versions.contains(where: { $0.name.value == version }) {
                 fail("\(api.reference) serves \(group)/\(version), which the spec does not declare", api.origin)
             }
             if api.name != "\(version).\(group)" { fail("\(api.reference) is not named `\(version).\(group)`", api.origin) }
@@ -135,7 +136,11 @@ private struct ServerCheck {
             } else {
                 fail("\(api.reference) points at a Service that is not generated", api.origin)
             }
-            if api.body.at("spec.insecureSkipTLSVerify") != nil { fail("\(api.reference) skips TLS verification", api.origin) }
+            if api.body.at("spec.insecureSkipTLSVerify") != .bool(false) { fail("\(api.reference) does not verify TLS", api.origin) }
+            let inline = server.certs.ca.value.isLocal
+            if (api.body.at("spec.caBundle") != nil) != inline {
+                fail("\(api.reference) \(inline ? "has no" : "has a") caBundle, though \(inline ? "extc holds" : "extc does not hold") the CA", api.origin)
+            }
         }
     }
 

@@ -29,7 +29,7 @@ public struct KubeObject: Sendable {
     public var rank: Int { KubeObject.applyOrder.firstIndex(of: kind) ?? KubeObject.applyOrder.count }
 
     public static let applyOrder = [
-        "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Secret",
+        "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Secret", "ConfigMap",
         "Issuer", "Certificate", "Service", "NetworkPolicy", "StatefulSet", "Deployment", "PodDisruptionBudget",
         "APIService",
     ]
@@ -38,12 +38,20 @@ public struct KubeObject: Sendable {
     public var reference: String { "\(kind) \(namespace.map { "\($0)/" } ?? "")\(name)" }
 }
 
-/// The certificate material one server's objects carry, from the cert backend.
-public enum ServerTLS: Sendable {
-    /// PEM text (keys are PKCS#8). `etcd` is present exactly when the server has `storage`.
-    case inline(serving: ServingPEM, etcd: EtcdPEM?)
-    /// cert-manager issues everything in the cluster, etcd's certificates included.
-    case certManager
+/// The key material one server's objects carry, from the cert backend (PEM text; keys PKCS#8).
+/// `serving` is present exactly when extc holds the serving CA (`ca generated` or `ca files`);
+/// `etcd` when the server has `storage` and cert-manager does not issue for it.
+public struct ServerTLS: Sendable {
+    public let serving: ServingPEM?
+    public let etcd: EtcdPEM?
+
+    public init(serving: ServingPEM?, etcd: EtcdPEM?) {
+        self.serving = serving
+        self.etcd = etcd
+    }
+
+    /// Nothing from the backend (cert-manager, or a CA owned elsewhere without storage).
+    public static let none = ServerTLS(serving: nil, etcd: nil)
 }
 
 public struct ServingPEM: Sendable {

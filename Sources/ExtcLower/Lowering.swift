@@ -4,12 +4,14 @@ import ExtcSyntax
 /// IR -> objects. Pure: the same program and material always give the same objects, in apply order
 /// (by kind rank, then server name, then the order each server's objects are made in).
 public enum Lowering {
-    public static func lower(_ program: Program, tls: [String: ServerTLS], includeSecrets: Bool = true) -> [KubeObject] {
+    /// `files`: the contents of each `volume { files ... }`, keyed by `ConfigFiles.key`.
+    public static func lower(_ program: Program, tls: [String: ServerTLS], files: ConfigFiles = ConfigFiles(),
+                             includeSecrets: Bool = true) -> [KubeObject] {
         var objects: [KubeObject] = []
         var namespaces: Set<String> = []
         for server in program.servers {
-            let material = tls[server.name.value] ?? .certManager
-            var made = ServerLowering(server: server, tls: material).objects()
+            let material = tls[server.name.value] ?? .none
+            var made = ServerLowering(server: server, tls: material, files: files).objects()
             // Two servers may share a namespace: the first (by name) creates it.
             made.removeAll { $0.kind == "Namespace" && !namespaces.insert($0.name).inserted }
             objects += made.filter { includeSecrets || !$0.sensitive }
@@ -27,14 +29,19 @@ struct ServerNames {
 
     var base: String { server.name.value }
     var namespace: String { server.namespace.value }
-    var serviceAccount: String { base }
+    var serviceAccount: String { server.serviceAccount.value }
     var deployment: String { base }
     var secret: String { "\(base)-tls" }
     var ownRole: String { "\(base):apiserver" }
     var authDelegator: String { "\(base):system:auth-delegator" }
     var authReader: String { "\(base):extension-apiserver-authentication-reader" }
-    var viewRole: String { "\(base):view" }
-    var editRole: String { "\(base):edit" }
+    var viewRole: String { server.userRoles.view?.value ?? "\(base):view" }
+    var editRole: String { server.userRoles.edit?.value ?? "\(base):edit" }
+    /// The Secret the pods mount the serving certificate from: extc's, or the one its owner writes.
+    var servingSecret: String {
+        if case .external(let s) = server.certs.ca.value { return s }
+        return secret
+    }
     var caCertificate: String { "\(base)-ca" }
     var selfSignedIssuer: String { "\(base)-selfsigned" }
     var caIssuer: String { "\(base)-ca" }
@@ -68,13 +75,23 @@ struct ServerNames {
     static let certVolume = "serving-cert"
     static let certMount = "/var/run/extc/serving-cert"
 
-    /// The labels that select the pods; a subset of every object's labels.
+    /// The labels that select the pods: extc's own, or those of an install being adopted.
     var selector: [(String, String)] {
-        [("app.kubernetes.io/name", base), ("app.kubernetes.io/instance", base)]
+        server.selector.isEmpty ? [("app.kubernetes.io/name", base), ("app.kubernetes.io/instance", base)]
+            : server.selector.map { ($0.key.value, $0.value.value) }
     }
 
+    /// Every object's labels. They always carry `instance`, which the cross-object checks group by.
     var labels: [(String, String)] {
-        selector + [("app.kubernetes.io/managed-by", "extc")] + server.labels.map { ($0.key.value, $0.value.value) }
+        [("app.kubernetes.io/name", base), ("app.kubernetes.io/instance", base), ("app.kubernetes.io/managed-by", "extc")]
+            + server.labels.map { ($0.key.value, $0.value.value) }
+    }
+
+    /// The pod template's labels: the selector, then every object's labels and `pod { labels }`,
+    /// each key once (the selector's value wins, so the pods always match it).
+    var podLabels: [(String, String)] {
+        var seen = Set<String>()
+        return (selector + labels + server.pod.labels.map { ($0.key.value, $0.value.value) }).filter { seen.insert($0.0).inserted }
     }
 
     /// The DNS names the serving certificate covers.

@@ -103,7 +103,7 @@ extension ServerLowering {
             "labelSelector": ["matchLabels": .strings(n.etcdSelector)],
         ]]
         let pod = Node.compact([
-            ("automountServiceAccountToken", false), ("enableServiceLinks", false), ("securityContext", Self.podSecurity),
+            ("automountServiceAccountToken", false), ("enableServiceLinks", false), ("securityContext", podSecurity(server.pod.identity.value)),
             ("topologySpreadConstraints", .list(spread)), ("containers", [etcdContainer(t, sidecar: false)]),
             ("volumes", [etcdTLSVolume()]),
         ])

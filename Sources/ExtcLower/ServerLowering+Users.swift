@@ -12,24 +12,26 @@ extension ServerLowering {
         return out
     }
 
-    /// One rule per distinct verb set, resources in declaration order.
+    /// Per API group, one rule per distinct verb set, resources in declaration order.
     private func rules(_ pick: ([String]) -> [String]) -> [Node] {
-        var groups: [(verbs: [String], resources: [String])] = []
-        for r in server.resources {
-            let verbs = pick(r.verbs.map(\.value))
-            guard !verbs.isEmpty else { continue }
-            if let i = groups.firstIndex(where: { $0.verbs == verbs }) { groups[i].resources.append(r.name.value) }
-            else { groups.append((verbs, [r.name.value])) }
-        }
-        return groups.map { g in
-            ["apiGroups": [.string(server.group.value)], "resources": .list(g.resources.map(Node.string)),
-             "verbs": .list(g.verbs.map(Node.string))]
+        server.groups.flatMap { group -> [Node] in
+            var sets: [(verbs: [String], resources: [String])] = []
+            for r in group.resources {
+                let verbs = pick(r.verbs.map(\.value))
+                guard !verbs.isEmpty else { continue }
+                if let i = sets.firstIndex(where: { $0.verbs == verbs }) { sets[i].resources.append(r.name.value) }
+                else { sets.append((verbs, [r.name.value])) }
+            }
+            return sets.map { set in
+                ["apiGroups": [.string(group.name.value)], "resources": .list(set.resources.map(Node.string)),
+                 "verbs": .list(set.verbs.map(Node.string))]
+            }
         }
     }
 
     private func userRole(_ name: String, aggregateTo: [String], rules: [Node]) -> KubeObject {
         let aggregation = aggregateTo.map { ("rbac.authorization.k8s.io/aggregate-to-\($0)", "true") }
         return object("rbac.authorization.k8s.io/v1", "ClusterRole", name, namespace: nil,
-                      origin: server.resources.first?.name.span ?? server.span, labels: aggregation, [("rules", .list(rules))])
+                      origin: server.groups.first?.resources.first?.name.span ?? server.span, labels: aggregation, [("rules", .list(rules))])
     }
 }

@@ -1,11 +1,9 @@
 import ExtcCheck
 import ExtcSyntax
 
-// The serving half: Secret, Service, Deployment, PodDisruptionBudget, APIServices.
+// The serving half: Secret, ConfigMaps, Service, PodDisruptionBudget, APIServices. The Deployment
+// itself is in +Pod.
 extension ServerLowering {
-    /// The non-root identity the pod runs as; also the group that may read the mounted key.
-    static let uid = 65532
-
     func secret(_ pem: ServingPEM) -> KubeObject {
         tlsSecret(n.secret, ca: pem.caPEM, cert: pem.certPEM, key: pem.keyPEM, origin: server.certs.key.span)
     }
@@ -19,74 +17,29 @@ extension ServerLowering {
                       [("type", "kubernetes.io/tls"), ("data", data)])
     }
 
-    func service() -> KubeObject {
-        let port: Node = ["name": .string(ServerNames.portName), "port": 443, "protocol": "TCP",
-                          "targetPort": .string(ServerNames.portName)]
-        return object("v1", "Service", server.service.value, namespace: n.namespace, origin: server.service.span,
-                      [("spec", ["selector": .strings(n.selector), "ports": [port]])])
+    /// The ConfigMap of a `files` volume; its name ends in a hash of the content.
+    func configMapName(_ v: Volume) -> String {
+        "\(n.base)-\(v.name.value)-\(ConfigFiles.hash(files.files(server: n.base, volume: v.name.value)))"
     }
 
-    func deployment() -> KubeObject {
-        let template: Node = [
-            "metadata": ["labels": .strings(n.labels)],
-            "spec": podSpec(),
-        ]
-        let spec: Node = ["replicas": .int(server.replicas.value), "selector": ["matchLabels": .strings(n.selector)],
-                          "template": template]
-        return object("apps/v1", "Deployment", n.deployment, namespace: n.namespace, origin: server.image.span,
-                      [("spec", spec)])
-    }
-
-    /// Pod-level hardening, shared by the server's pods and etcd's.
-    static var podSecurity: Node {
-        ["runAsNonRoot": true, "runAsUser": .int(uid), "runAsGroup": .int(uid), "fsGroup": .int(uid),
-         "seccompProfile": ["type": "RuntimeDefault"]]
-    }
-
-    /// Container-level hardening, shared by every container extc writes.
-    static var containerSecurity: Node {
-        ["allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
-         "capabilities": ["drop": ["ALL"]], "seccompProfile": ["type": "RuntimeDefault"]]
-    }
-
-    /// A Secret volume readable by the pod's group only.
-    static func secretVolume(_ name: String, _ secret: String) -> Node {
-        ["name": .string(name), "secret": ["secretName": .string(secret), "defaultMode": 0o440]]
-    }
-
-    private func podSpec() -> Node {
-        var volumes: [Node] = [Self.secretVolume(ServerNames.certVolume, n.secret), ["name": "tmp", "emptyDir": [:]]]
-        volumes += storagePodVolumes()
-        return .compact([("serviceAccountName", .string(n.serviceAccount)), ("automountServiceAccountToken", true),
-                         ("securityContext", Self.podSecurity), ("initContainers", .list(sidecarContainers())),
-                         ("containers", [container()]), ("volumes", .list(volumes))])
-    }
-
-    /// The flags extc manages come first (serving, then storage); the spec's args follow.
-    var containerArgs: [String] {
-        ["--secure-port=\(server.port.value)", "--tls-cert-file=\(ServerNames.certMount)/tls.crt",
-         "--tls-private-key-file=\(ServerNames.certMount)/tls.key"] + storageArgs + server.args.map(\.value)
-    }
-
-    private func container() -> Node {
-        func probe(_ path: String) -> Node {
-            ["httpGet": ["path": .string(path), "port": .string(ServerNames.portName), "scheme": "HTTPS"]]
+    func configMaps() -> [KubeObject] {
+        server.volumes.compactMap { v in
+            guard case .files = v.source.value else { return nil }
+            let data = Node.map(files.files(server: n.base, volume: v.name.value).map { Node.Field($0.key, .string($0.text)) })
+            return object("v1", "ConfigMap", configMapName(v), namespace: n.namespace, origin: v.source.span, [("data", data)])
         }
-        let env: [Node] = server.env.map { ["name": .string($0.key.value), "value": .string($0.value.value)] }
-        let resources = Node.compact([("requests", .strings(server.requests.map { ($0.key.value, $0.value.value) })),
-                                      ("limits", .strings(server.limits.map { ($0.key.value, $0.value.value) }))])
-        let mounts: [Node] = [
-            ["name": .string(ServerNames.certVolume), "mountPath": .string(ServerNames.certMount), "readOnly": true],
-            ["name": "tmp", "mountPath": "/tmp"],
-        ] + storageMounts()
-        return .compact([
-            ("name", .string(ServerNames.container)), ("image", .string(server.image.value.raw)),
-            ("imagePullPolicy", .string(server.pullPolicy.value)), ("args", .list(containerArgs.map(Node.string))),
-            ("env", .list(env)),
-            ("ports", [["name": .string(ServerNames.portName), "containerPort": .int(server.port.value), "protocol": "TCP"]]),
-            ("readinessProbe", probe("/readyz")), ("livenessProbe", probe("/livez")), ("resources", resources),
-            ("securityContext", Self.containerSecurity), ("volumeMounts", .list(mounts)),
-        ])
+    }
+
+    func service() -> KubeObject {
+        let https: Node = ["name": .string(ServerNames.portName), "port": 443, "protocol": "TCP",
+                           "targetPort": .string(ServerNames.portName)]
+        let extra: [Node] = server.ports.map {
+            ["name": .string($0.name.value), "port": .int($0.servicePort.value), "protocol": "TCP", "targetPort": .string($0.name.value)]
+        }
+        let annotations: [(String, String)] = server.certs.ca.value == .serviceCA
+            ? [("service.beta.openshift.io/serving-cert-secret-name", n.secret)] : []
+        return object("v1", "Service", server.service.value, namespace: n.namespace, origin: server.service.span,
+                      annotations: annotations, [("spec", ["selector": .strings(n.selector), "ports": .list([https] + extra)])])
     }
 
     func disruptionBudget() -> KubeObject {
@@ -94,22 +47,28 @@ extension ServerLowering {
                [("spec", ["maxUnavailable": 1, "selector": ["matchLabels": .strings(n.selector)]])])
     }
 
+    /// One per group and version. `insecureSkipTLSVerify: false` is written out, so that applying
+    /// over an install that skipped verification turns it off rather than leaving it beside a caBundle.
     func apiServices() -> [KubeObject] {
-        server.versions.map { v in
-            var caBundle: Node? = nil
-            var annotations: [(String, String)] = []
-            switch tls {
-            case .inline(let serving, _): caBundle = .string(Base64.encode(serving.caPEM))
-            case .certManager: annotations = [("cert-manager.io/inject-ca-from", "\(n.namespace)/\(n.servingCertificate)")]
+        var caBundle: Node? = nil
+        var annotations: [(String, String)] = []
+        switch server.certs.ca.value {
+        case .generated, .files: caBundle = tls.serving.map { .string(Base64.encode($0.caPEM)) }
+        case .certManager: annotations = [("cert-manager.io/inject-ca-from", "\(n.namespace)/\(n.servingCertificate)")]
+        case .serviceCA: annotations = [("service.beta.openshift.io/inject-cabundle", "true")]
+        case .external: break
+        }
+        return server.groups.flatMap { g in
+            g.versions.map { v in
+                let spec = Node.compact([
+                    ("group", .string(g.name.value)), ("version", .string(v.name.value)),
+                    ("service", ["namespace": .string(n.namespace), "name": .string(server.service.value), "port": 443]),
+                    ("caBundle", caBundle), ("insecureSkipTLSVerify", false),
+                    ("groupPriorityMinimum", .int(g.groupPriorityMinimum.value)), ("versionPriority", .int(v.priority.value)),
+                ])
+                return object("apiregistration.k8s.io/v1", "APIService", "\(v.name.value).\(g.name.value)", namespace: nil,
+                              origin: v.name.span, annotations: annotations, [("spec", spec)])
             }
-            let spec = Node.compact([
-                ("group", .string(server.group.value)), ("version", .string(v.value)),
-                ("service", ["namespace": .string(n.namespace), "name": .string(server.service.value), "port": 443]),
-                ("caBundle", caBundle), ("groupPriorityMinimum", .int(server.groupPriorityMinimum.value)),
-                ("versionPriority", .int(server.versionPriority.value)),
-            ])
-            return object("apiregistration.k8s.io/v1", "APIService", "\(v.value).\(server.group.value)", namespace: nil,
-                          origin: v.span, annotations: annotations, [("spec", spec)])
         }
     }
 }

@@ -6,28 +6,29 @@ import ExtcSyntax
 struct ServerLowering {
     let server: APIServer
     let tls: ServerTLS
+    let files: ConfigFiles
     let n: ServerNames
 
-    init(server: APIServer, tls: ServerTLS) {
+    init(server: APIServer, tls: ServerTLS, files: ConfigFiles = ConfigFiles()) {
         self.server = server
         self.tls = tls
+        self.files = files
         self.n = ServerNames(server: server)
     }
 
     func objects() -> [KubeObject] {
         var out: [KubeObject] = []
         if server.createNamespace { out.append(namespace()) }
-        out.append(serviceAccount())
+        if server.createServiceAccount { out.append(serviceAccount()) }
         out += [ownRole(), ownRoleBinding(), authDelegatorBinding(), authReaderBinding()]
         out += userRoles()
-        switch tls {
-        case .inline(let serving, let etcd):
-            out.append(secret(serving))
-            if let etcd { out += etcdSecrets(etcd) }
-        case .certManager:
+        if let serving = tls.serving { out.append(secret(serving)) }
+        if let etcd = tls.etcd { out += etcdSecrets(etcd) }
+        if server.certs.ca.value == .certManager {
             out += certManagerObjects()
             if server.storage != nil { out += etcdCertManagerObjects() }
         }
+        out += configMaps()
         out.append(service())
         out += storageObjects()
         out.append(deployment())

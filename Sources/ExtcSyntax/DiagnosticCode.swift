@@ -54,6 +54,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case caKeyMismatch = "E0304"
     case caTooShort = "E0305"
     case stateUnusable = "E0306"
+    case configFileUnreadable = "E0307"
     // Internal
     case internalInvariant = "E0900"
     // Warnings
@@ -63,6 +64,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case kubernetesGroup = "W0004"
     case certificateExpiring = "W0005"
     case privilegedPort = "W0006"
+    case argNotFlag = "W0007"
 
     public var severity: Severity { rawValue.hasPrefix("W") ? .warning : .error }
 

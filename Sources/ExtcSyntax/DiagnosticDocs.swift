@@ -201,6 +201,12 @@ extension DiagnosticCode {
             created, read or written, or holds files extc cannot parse. Fix its permissions, or remove
             it to start afresh (this issues a new CA, so the caBundle changes).
             """)
+        case .configFileUnreadable: return ("a generated ConfigMap's file is unusable", """
+            `volume NAME { files ... }` makes a ConfigMap from files beside the spec (paths relative to
+            its directory), each under its file name as key. Every file must exist, be readable and
+            be UTF-8 text, and together they must fit in a ConfigMap (1 MB). The ConfigMap's name
+            ends in a hash of the content, so editing a file rolls the pods.
+            """)
         case .internalInvariant: return ("internal error: generated objects are inconsistent", """
             After lowering, extc checks the object set (binding subjects, selectors, ports, Secret,
             APIService versions). A failure is a bug in extc, not in the spec; please report it with
@@ -229,6 +235,14 @@ extension DiagnosticCode {
         case .privilegedPort: return ("privileged port", """
             The container drops all capabilities and runs as non-root, so binding a port below 1024
             fails unless the node allows unprivileged low ports. Use a port of 1024 or more (8443).
+            """)
+        case .argNotFlag: return ("first arg is not a flag", """
+            extc puts its own flags (the secure port and certificate, and storage's etcd flags) first
+            in the container's args, then the spec's `args`. An image without an ENTRYPOINT expects
+            the binary as the first argument, and would then be handed `--secure-port=...` as the
+            program to run. Name the binary with `command`, which becomes the container's command,
+            and leave it out of `args`. An image whose entrypoint takes a subcommand can keep it in
+            `args` and acknowledge the warning (`acknowledge W0007`).
             """)
         }
     }

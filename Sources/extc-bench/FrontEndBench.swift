@@ -76,7 +76,7 @@ struct FrontEndBench {
         let (program, diagnostics) = Checker.check([syntax])
         let all = syntaxDiagnostics + diagnostics
         guard all.isEmpty, program?.servers.count == n,
-              program?.servers.reduce(0, { $0 + $1.resources.count }) == n * resources else {
+              program?.servers.reduce(0, { $0 + $1.groups.reduce(0) { $0 + $1.resources.count } }) == n * resources else {
             let first = all.first.map { "\($0.code.rawValue): \($0.message)" } ?? "wrong server or resource count"
             throw BenchError("the generated spec does not check cleanly (\(all.count) diagnostics; first: \(first))")
         }

@@ -161,7 +161,7 @@ struct BuildTests {
                 ["managed-api", "managed-api.managed", "managed-api.managed.svc", "managed-api.managed.svc.cluster.local"])
         for api in o.filter({ $0.kind == "APIService" }) {
             #expect(api.body.at("metadata.annotations")?["cert-manager.io/inject-ca-from"]?.stringValue == "managed/managed-tls")
-            #expect(api.body.at("spec.caBundle") == nil && api.body.at("spec.insecureSkipTLSVerify") == nil)
+            #expect(api.body.at("spec.caBundle") == nil && api.body.at("spec.insecureSkipTLSVerify") == .bool(false))
         }
         let state = Fixed.seededState()
         defer { Paths.cleanUp(state) }

@@ -102,21 +102,21 @@ struct CLITests {
         Paths.write(Paths.read(cluster), to: spec)
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
         let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-        #expect(files.contains("kustomization.yaml") && files.contains(".gitignore") && files.contains("11-deployment.wardle.wardle.yaml"))
+        #expect(files.contains("kustomization.yaml") && files.contains(".gitignore") && files.contains("12-deployment.wardle.wardle.yaml"))
         #expect(FileIO.mode(of: "\(out)/05-secret.wardle.wardle-tls.yaml") == 0o600)
-        let mtime = try FileManager.default.attributesOfItem(atPath: "\(out)/11-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
+        let mtime = try FileManager.default.attributesOfItem(atPath: "\(out)/12-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
         usleep(20_000)
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out, "--check"]).status == 0)
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
-        let mtime2 = try FileManager.default.attributesOfItem(atPath: "\(out)/11-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
+        let mtime2 = try FileManager.default.attributesOfItem(atPath: "\(out)/12-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
         #expect(mtime == mtime2, "an unchanged file is not rewritten")
         Paths.write(Paths.read(spec).replacingOccurrences(of: "replicas  2", with: "replicas  1"), to: spec)
         let drift = Run.extc(["build", spec, "--layout", "kustomize", "-o", out, "--check"])
         #expect(drift.status == 2)
-        #expect(drift.stderr.contains("11-deployment.wardle.wardle.yaml differs"))
-        #expect(drift.stderr.contains("12-poddisruptionbudget.wardle.wardle.yaml is no longer produced"))
+        #expect(drift.stderr.contains("12-deployment.wardle.wardle.yaml differs"))
+        #expect(drift.stderr.contains("13-poddisruptionbudget.wardle.wardle.yaml is no longer produced"))
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
-        #expect(!FileManager.default.fileExists(atPath: "\(out)/12-poddisruptionbudget.wardle.wardle.yaml"))
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/13-poddisruptionbudget.wardle.wardle.yaml"))
         #expect(!Paths.read("\(out)/kustomization.yaml").contains("poddisruptionbudget.wardle.wardle.yaml"))
     }
 

@@ -1,3 +1,4 @@
+import ExtcCheck
 import ExtcEmit
 import ExtcLower
 import Foundation
@@ -174,6 +175,9 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     func start() throws {
+        for m in members where HTTP.status(host: m.address, port: UInt16(EtcdTopology.clientPort), path: "/") != 0 {
+            throw Failure("something already listens on \(m.address):\(EtcdTopology.clientPort); stop it (a stray etcd?) and run again")
+        }
         for m in members {
             let p = Process()
             let command = inNamespace(EtcdTests.etcd!, m.args)
@@ -215,8 +219,10 @@ final class LocalCluster: @unchecked Sendable {
         return HTTP.status(host: m.address, port: UInt16(port), path: path)
     }
 
+    /// Kills every member (whatever Process thinks of it: a member that outlived a failed test
+    /// would hold the ports for the next run), then removes the files.
     func stop() {
-        for p in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        for p in processes { kill(p.processIdentifier, SIGKILL) }
         for p in processes { p.waitUntilExit() }
         processes = []
         Paths.cleanUp(dir)

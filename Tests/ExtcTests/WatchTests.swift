@@ -48,7 +48,7 @@ final class WatchSession {
 
     func file(_ name: String) -> String { Paths.read("\(out)/\(name)") }
 
-    var deployment: String { file("11-deployment.hello.hello.yaml") }
+    var deployment: String { file("12-deployment.hello.hello.yaml") }
 
     /// An editor's atomic save: write a temporary file, then rename it over the spec.
     func atomicSave(_ text: String) {
@@ -154,7 +154,7 @@ struct WatchTests {
         Paths.write(other, to: "\(dir)/b.ext")
         while lines() < 2, Date() < deadline { usleep(5_000) }
         usleep(200_000)
-        #expect(FileManager.default.fileExists(atPath: "\(dir)/out/11-deployment.other.other.yaml"), "\(Paths.read(logPath))")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/out/12-deployment.other.other.yaml"), "\(Paths.read(logPath))")
     }
 
     @Test("--once builds and exits")

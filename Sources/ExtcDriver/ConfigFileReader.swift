@@ -1,0 +1,59 @@
+import ExtcCheck
+import ExtcLower
+import ExtcSyntax
+
+/// Reads the files of every `volume NAME { files ... }` (paths relative to the spec), for the
+/// ConfigMaps the lowering generates. A file that cannot be read, is not UTF-8 text, or makes
+/// the ConfigMap larger than Kubernetes allows is E0307 at the `files` entry.
+enum ConfigFileReader {
+    /// A ConfigMap's data may not exceed 1 MiB (etcd's object limit less room for metadata).
+    static let limit = 1_000_000
+
+    static func read(_ program: Program) -> (ConfigFiles, [Diagnostic]) {
+        var out = ConfigFiles()
+        var diagnostics: [Diagnostic] = []
+        for server in program.servers {
+            for v in server.volumes {
+                guard case .files(let paths) = v.source.value else { continue }
+                var files: [(key: String, text: String)] = []
+                var total = 0
+                for path in paths {
+                    let full = resolved(path, server)
+                    func fail(_ message: String, _ help: String) {
+                        diagnostics.append(Diagnostic(.configFileUnreadable, message, at: v.source.span, note: "named here", help: help))
+                    }
+                    guard let bytes = try? FileIO.read(full) else {
+                        fail("cannot read \(full)", "paths are relative to the spec's directory")
+                        continue
+                    }
+                    guard let text = String(validating: bytes, as: UTF8.self) else {
+                        fail("\(full) is not UTF-8 text", "a generated ConfigMap holds text; mount binary files from a Secret or ConfigMap of your own")
+                        continue
+                    }
+                    total += bytes.count
+                    files.append((FileIO.baseName(of: path), text))
+                }
+                if total > limit {
+                    diagnostics.append(Diagnostic(.configFileUnreadable, "volume `\(v.name.value)` holds \(total) bytes; a ConfigMap holds at most \(limit)",
+                                                  at: v.source.span, note: "too large", help: "split the files over several volumes"))
+                }
+                out.set(server: server.name.value, volume: v.name.value, files: files)
+            }
+        }
+        return (out, diagnostics)
+    }
+
+    /// Every file the program's volumes name, for watch.
+    static func paths(_ program: Program) -> [String] {
+        program.servers.flatMap { s in
+            s.volumes.flatMap { v -> [String] in
+                guard case .files(let paths) = v.source.value else { return [] }
+                return paths.map { resolved($0, s) }
+            }
+        }
+    }
+
+    private static func resolved(_ path: String, _ server: APIServer) -> String {
+        FileIO.resolve(path, relativeTo: FileIO.directory(of: server.span.file.path))
+    }
+}
