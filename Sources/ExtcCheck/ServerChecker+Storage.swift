@@ -81,7 +81,7 @@ extension ServerChecker {
         }
         let image = f["image"].map { checkImage($0.args[0]) }
             ?? (try? ImageReference.parse(Self.defaultEtcdImage).get()).map { Located($0, mode.span) }
-        let prefix = f["prefix"].map { checkPrefix($0.args[0], group: group) } ?? group.map { Located("/registry/\($0)", mode.span) }
+        let prefix = f["prefix"].map { checkPrefix($0.args[0], group: group) } ?? group.map { Located("/registry/\($0.value)", mode.span) }
         let requests = f["requests"].map { checkQuantities($0.block!, "requests") } ?? defaultRequests
         let limits = f["limits"].map { checkQuantities($0.block!, "limits") } ?? defaultLimits
         if let name, !(Names.isDNS1035Label(name.value) && name.value.utf8.count <= EtcdTopology.maxServerName) {

@@ -108,9 +108,13 @@ private struct ServerCheck {
         }
     }
 
-    /// Every mounted Secret is generated (or issued by a generated cert-manager Certificate).
+    /// Every mounted Secret is generated, issued by a generated cert-manager Certificate or by
+    /// OpenShift's service-ca for a generated Service, or one the spec names as existing.
     mutating func secrets(_ pods: [PodTemplate]) {
-        let made = Set(all("Secret").map(\.name) + all("Certificate").compactMap { $0.body.at("spec.secretName")?.stringValue })
+        var made = Set(all("Secret").map(\.name) + all("Certificate").compactMap { $0.body.at("spec.secretName")?.stringValue })
+        made.formUnion(all("Service").compactMap { $0.body.at("metadata.annotations")?["service.beta.openshift.io/serving-cert-secret-name"]?.stringValue })
+        if case .external(let s) = server.certs.ca.value { made.insert(s) }
+        for v in server.volumes { if case .secret(let s) = v.source.value { made.insert(s) } }
         for pod in pods {
             for s in pod.secrets where !made.contains(s) {
                 fail("\(pod.owner.reference) mounts Secret `\(s)`, which is not generated", pod.owner.origin)

@@ -68,7 +68,7 @@ public struct Parser {
                 _ = block()
                 newlines = 0
             case .word, .string:
-                if open != nil, tok.kind == .word, text(tok) == "apiserver", depth >= 1 {
+                if open != nil, startsServer, depth >= 1 {
                     return (entries, trimBlanks(pending))  // resynchronise: the enclosing block is unclosed
                 }
                 entries.append(entry(leading: pending))
@@ -76,6 +76,13 @@ public struct Parser {
                 newlines = 0
             }
         }
+    }
+
+    /// `apiserver NAME {` ahead: only a new server looks like that (a label key `apiserver`, say
+    /// `apiserver "true"` in a selector, does not), so the enclosing block must be unclosed.
+    private var startsServer: Bool {
+        guard tok.kind == .word, text(tok) == "apiserver", i + 2 < tokens.count else { return false }
+        return tokens[i + 1].kind == .word && tokens[i + 2].kind == .lbrace
     }
 
     private func trimBlanks(_ t: [Trivia]) -> [Trivia] {

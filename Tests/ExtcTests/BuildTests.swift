@@ -17,6 +17,7 @@ struct BuildTests {
         #expect(!built.output.failed, "\(built.output.diagnostics.map(\.message))")
         #expect(Golden.recording || built.output.notes.isEmpty, "the fixture state should be reused, but: \(built.output.notes)")
         Golden.check(built.output.files[0].contents, "build/\(Paths.sampleName(path)).yaml")
+        #expect(!built.output.files[0].contents.contains("Located<"), "a Swift value was interpolated into the output")
     }
 
     @Test("JSON output is a v1 List")
@@ -128,6 +129,20 @@ struct BuildTests {
         #expect(resources.contains("validatingadmissionpolicies") == (minor >= 30))
         #expect(resources.contains("mutatingadmissionpolicies") == (minor >= 36))
         #expect(resources.contains("namespaces") && resources.contains("flowschemas") && resources.contains("validatingwebhookconfigurations"))
+    }
+
+    @Test("storage: the server gets every --etcd-* flag, the prefix from its group")
+    func storageFlags() throws {
+        for path in ["\(Paths.samples)/wardle.ext", "\(Paths.samples)/cluster/wardle.ext"] {
+            let objects = try Fixed.build([path]).output.objects
+            let deployment = try #require(objects.first { $0.kind == "Deployment" })
+            let args = deployment.body.at("spec.template.spec")?["containers"]?.listValue.first?["args"]?.listValue.compactMap(\.stringValue) ?? []
+            #expect(args.contains("--etcd-prefix=/registry/wardle.example.com"))
+            for flag in ["--etcd-servers=https://", "--etcd-cafile=/var/run/extc/etcd-client/ca.crt",
+                         "--etcd-certfile=/var/run/extc/etcd-client/tls.crt", "--etcd-keyfile=/var/run/extc/etcd-client/tls.key"] {
+                #expect(args.contains { $0.hasPrefix(flag) }, "\(flag) missing")
+            }
+        }
     }
 
     @Test("a shared namespace is created once")
