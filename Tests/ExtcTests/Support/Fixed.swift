@@ -63,7 +63,9 @@ enum Fixed {
         let fm = FileManager.default
         for server in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where !server.hasPrefix(".") {
             for file in (try? fm.contentsOfDirectory(atPath: "\(dir)/\(server)")) ?? [] {
-                Paths.write(Paths.read("\(dir)/\(server)/\(file)"), to: "\(fixture)/\(server)/\(file)")
+                // Only what changed: parallel tests seeded from the same fixture must not race on it.
+                let text = Paths.read("\(dir)/\(server)/\(file)"), target = "\(fixture)/\(server)/\(file)"
+                if Paths.read(target) != text { Paths.write(text, to: target) }
             }
         }
     }
