@@ -1,5 +1,6 @@
 import ExtcDriver
 import ExtcSyntax
+import ExtcEmit
 import Foundation
 import Testing
 
@@ -118,6 +119,34 @@ struct CLITests {
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: "\(out)/13-poddisruptionbudget.wardle.wardle.yaml"))
         #expect(!Paths.read("\(out)/kustomization.yaml").contains("poddisruptionbudget.wardle.wardle.yaml"))
+    }
+
+    @Test("volume files: a ConfigMap named by its content's hash; a changed file renames it; a missing one is E0307")
+    func generatedConfigMap() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/adapter.ext", config = "\(dir)/prometheus-adapter/config.yaml"
+        Paths.write(Paths.read("\(Paths.samples)/servers/prometheus-adapter.ext"), to: spec)
+        Paths.write("rules: []\n", to: config)
+        func configMap() throws -> (name: String, mounted: String, data: String) {
+            let r = Run.extc(["build", spec, "--no-secrets"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let docs = try YAMLReader.read(r.stdout)
+            let cm = try #require(docs.first { $0["kind"] == "ConfigMap" })
+            let deployment = try #require(docs.first { $0["kind"] == "Deployment" })
+            let mounted = deployment.at("spec.template.spec")?["volumes"]?.listValue.compactMap { $0.at("configMap.name")?.stringValue }.first
+            return (cm.at("metadata.name")?.stringValue ?? "", mounted ?? "", cm.at("data")?["config.yaml"]?.stringValue ?? "")
+        }
+        let first = try configMap()
+        #expect(first.name.hasPrefix("prometheus-adapter-config-") && first.name.count == "prometheus-adapter-config-".count + 10)
+        #expect(first.mounted == first.name && first.data == "rules: []\n")
+        #expect(try configMap().name == first.name, "the same content keeps its name")
+        Paths.write("rules: [cpu]\n", to: config)
+        let second = try configMap()
+        #expect(second.name != first.name && second.mounted == second.name, "a changed file rolls the pods")
+        try FileManager.default.removeItem(atPath: config)
+        let missing = Run.extc(["build", spec, "--no-secrets"])
+        #expect(missing.status == 1 && missing.stderr.contains("error[E0307]") && missing.stderr.contains("config.yaml"))
     }
 
     @Test("fmt: print, --check, --diff, --write")
