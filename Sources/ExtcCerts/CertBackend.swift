@@ -67,22 +67,28 @@ public struct CertBackend: Sendable {
 
     public func material(for server: APIServer, rotate: Rotation = .none) -> CertOutcome {
         var out = CertOutcome()
+        if server.certs.ca.value == .certManager {
+            out.material = .certManager
+            return out
+        }
         do {
+            var lock: StateLock? = nil
+            if !dryRun, server.certs.ca.value.isLocal || server.storage != nil {
+                try state.prepare(for: server)
+                lock = try StateLock(state.root(for: server))
+            }
+            defer { withExtendedLifetime(lock) {} }
             let servingCA: CA?
             switch server.certs.ca.value {
             case .certManager:
-                out.material = .certManager
                 return out
             case .external, .serviceCA:
                 servingCA = nil
                 out.material = .elsewhere
-                if server.storage != nil, !dryRun { try state.prepare(for: server) }
             case .generated:
-                if !dryRun { try state.prepare(for: server) }
                 servingCA = try generatedCA(.serving, server, rotate: rotate, notes: &out.notes)
             case .files(let certPath, let keyPath):
                 guard let ca = fileCA(server, certPath, keyPath, &out.diagnostics) else { return out }
-                if !dryRun { try state.prepare(for: server) }
                 servingCA = ca
             }
             if let servingCA {
@@ -96,6 +102,9 @@ public struct CertBackend: Sendable {
                 }
                 out.etcd = EtcdBundle(caPEM: ca.pair.certPEM, server: pairs[0], peer: pairs[1], client: pairs[2])
             }
+        } catch let e as StateProblem {
+            out.diagnostics.append(Diagnostic(.stateCAUnusable, "\(e)", at: server.span, note: "for this apiserver",
+                                              help: "restore the key (or its permissions); to replace the CA instead, run `extc certs --rotate all`, which keeps the old files beside the new"))
         } catch let e as IOError {
             out.diagnostics.append(Diagnostic(.stateUnusable, "certificate state for `\(server.name.value)`: \(e)",
                                               at: server.span, note: "for this apiserver",
@@ -115,25 +124,45 @@ public struct CertBackend: Sendable {
         let fresh: Bool
     }
 
+    /// The stored CA, or a new one. A CA key is never destroyed: a CA that is replaced (expiring,
+    /// mismatched, rotated) is moved aside first, and one that cannot be read at all (permissions,
+    /// encryption, truncation) stops the build with E0308 unless `--rotate all` asks for a new one.
     private func generatedCA(_ kind: CAKind, _ server: APIServer, rotate: Rotation, notes: inout [String]) throws -> CA {
         let dir = state.directory(for: server)
         let certPath = "\(dir)/\(kind.stem).crt", keyPath = "\(dir)/\(kind.stem).key"
-        let why: String?
+        let why: String
         if rotate == .all {
             why = "rotation requested"
         } else {
-            switch try? StoredPair.load(certPath: certPath, keyPath: keyPath) {
-            case .none: why = FileIO.exists(certPath) ? "the stored \(kind.label) could not be read" : "no \(kind.label) in \(dir)"
-            case .some(let p):
-                if let problem = caProblem(p, server) { why = problem } else { return CA(pair: p, fresh: false) }
+            switch Result(catching: { try StoredPair.load(certPath: certPath, keyPath: keyPath) }) {
+            case .success(nil):
+                if FileIO.exists(certPath) || FileIO.exists(keyPath) {
+                    throw StateProblem(kind: kind, reason: "only one of \(kind.stem).crt and \(kind.stem).key is there", path: dir)
+                }
+                why = "no \(kind.label) in \(dir)"
+            case .success(let p?):
+                guard let problem = caProblem(p, server) else { return CA(pair: p, fresh: false) }
+                why = problem
+            case .failure(let error):
+                throw StateProblem(kind: kind, reason: "\(error)", path: dir)
             }
         }
         let key = try Issuer.generateKey(server.certs.key.value)
         let name = kind == .serving ? "\(server.name.value)-ca" : "\(server.name.value)-etcd-ca"
         let cert = try Issuer.makeCA(commonName: "\(name)@\(env.now())", key: key, lifetime: server.certs.caValidity.value, env: env)
+        let kept = dryRun ? [] : try StoredPair.moveAside([certPath, keyPath], suffix: "replaced-\(env.now())")
         let effect = kind == .serving ? "the APIService caBundle changes" : "every etcd certificate is re-issued"
-        notes.append("\(server.name.value): issued a new \(kind.label) (\(why!)); \(effect)")
+        let saved = kept.isEmpty ? "" : "; the old one is kept as \(kept.joined(separator: " and "))"
+        notes.append("\(server.name.value): issued a new \(kind.label) (\(why)); \(effect)\(saved)")
         return CA(pair: try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun), fresh: true)
+    }
+
+    /// Stored CA material that exists but cannot be used: E0308, and nothing is replaced.
+    struct StateProblem: Error, CustomStringConvertible {
+        let kind: CAKind
+        let reason: String
+        let path: String
+        var description: String { "the stored \(kind.label) in \(path) cannot be used: \(reason)" }
     }
 
     func caProblem(_ p: StoredPair, _ server: APIServer) -> String? {

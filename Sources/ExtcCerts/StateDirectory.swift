@@ -1,5 +1,8 @@
 import ExtcCheck
 import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a server's key material lives between builds:
 ///
@@ -22,14 +25,37 @@ public struct StateDirectory: Sendable {
 
     public func directory(for server: APIServer) -> String { "\(root(for: server))/\(server.name.value)" }
 
-    /// Creates the root (with its .gitignore) and the server's directory, both 0700.
+    /// Creates the root (0700 when extc creates it; an existing directory keeps its mode) with a
+    /// .gitignore, and the server's directory (always 0700: extc owns it). A .gitignore extc did
+    /// not write is extended with `*`, never replaced.
     func prepare(for server: APIServer) throws {
         let root = root(for: server)
-        try FileIO.makeDirectory(root, mode: 0o700, force: true)
-        try FileIO.write("# Written by extc: private keys live here. Never commit this directory.\n*\n",
-                         to: "\(root)/.gitignore", mode: 0o644)
+        try FileIO.makeDirectory(root, mode: 0o700)
+        let ignore = "\(root)/.gitignore"
+        let ours = "# Written by extc: private keys live here. Never commit this directory.\n*\n"
+        let existing = (try? FileIO.read(ignore)).map { String(decoding: $0, as: UTF8.self) }
+        try FileIO.write(GitIgnore.merge(ours, into: existing), to: ignore, mode: 0o644)
         try FileIO.makeDirectory(directory(for: server), mode: 0o700, force: true)
     }
+}
+
+/// An exclusive lock on a state directory (`flock` on `.lock` in its root), held while one
+/// build reads and issues: concurrent builds, watch and `certs --rotate` take turns, and the one
+/// that waits reuses what the other issued, so they agree on one CA. Released on deinit (and by
+/// the kernel when the process dies).
+final class StateLock {
+    private let fd: Int32
+
+    init(_ root: String) throws {
+        let path = "\(root)/.lock"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw IOError.errno(path, "cannot open the state lock") }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { close(fd); throw IOError.errno(path, "cannot lock the state") }
+        }
+    }
+
+    deinit { close(fd) }
 }
 
 /// A certificate and its key as stored: the exact PEM text (so reuse is byte-identical) and the
@@ -49,6 +75,18 @@ struct StoredPair {
         let cert = try Certificate.parse(pem: certPEM)
         let key = try PrivateKey.parse(pem: keyPEM)
         return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: key, info: try CertificateInfo(cert))
+    }
+
+    /// Renames each existing file to `NAME.SUFFIX` (never over an existing one); returns the new names.
+    static func moveAside(_ paths: [String], suffix: String) throws -> [String] {
+        var moved: [String] = []
+        for path in paths where FileIO.exists(path) {
+            var target = "\(path).\(suffix)", n = 1
+            while FileIO.exists(target) { n += 1; target = "\(path).\(suffix)-\(n)" }
+            guard rename(path, target) == 0 else { throw IOError.errno(path, "cannot move the old CA aside") }
+            moved.append(target)
+        }
+        return moved
     }
 
     /// Writes the key first (0600), then the certificate: an interrupted write leaves a pair that

@@ -8,6 +8,7 @@ import Glibc
 extension Commands {
     /// Shows stored certificates; with a rotation, replaces them first.
     public func certs(_ inputs: Inputs, state: StateDirectory, rotate: Rotation, env: CertEnvironment = .system) -> ExitStatus {
+        Safety.disableCoreDumps()
         let (result, status) = compile(inputs)
         guard let result else { return status }
         console.report(result.diagnostics)

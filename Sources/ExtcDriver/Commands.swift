@@ -60,8 +60,18 @@ public struct Commands {
     public func build(_ request: BuildRequest) -> ExitStatus {
         let (result, status) = compile(request.inputs)
         guard let result else { return status }
+        if let refusal = Safety.refusal(target: request.target, inputs: result.files.map(\.file.path), state: request.state.override) {
+            console.error(refusal)
+            return .usage
+        }
         console.report(result.diagnostics)
         guard let program = result.program else { console.summary(result.diagnostics); return status }
+        if program.servers.isEmpty {
+            // An empty or truncated spec must not replace (or, in a directory, delete) the output.
+            console.error("the specs define no apiserver, so there is nothing to build; the output was left as it was")
+            return .specErrors
+        }
+        Safety.disableCoreDumps()
         var options = request.options
         // Keys are not shown on a terminal: only a pipe or a file gets the Secret.
         let withheld = request.target == .stdout && Console.stdoutIsTerminal && options.includeSecrets
@@ -88,7 +98,12 @@ public struct Commands {
         do {
             switch target {
             case .stdout:
-                Console.out(output.files.first?.contents ?? "")
+                let text = output.files.first?.contents ?? ""
+                if output.files.first?.sensitive == true, !Safety.protectStdout() {
+                    console.error("standard output is a file others can read and extc cannot make it private; the TLS Secret was not written (use -o FILE, or --no-secrets)")
+                    return .ioError
+                }
+                guard Console.write(1, text) else { throw IOError.errno("standard output", "cannot write") }
                 return .success
             case .file(let path):
                 let changed = try OutputWriter.write(output.files[0], toFile: path, dryRun: check)

@@ -30,19 +30,18 @@ public struct Console: Sendable {
 
     public static var stdoutIsTerminal: Bool { isatty(1) == 1 }
 
-    public static func out(_ s: String) { write(1, s) }
-
-    public static func err(_ s: String) { write(2, s) }
-
-    private static func write(_ fd: Int32, _ s: String) {
-        var bytes = Array(s.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { return }
-            bytes = bytes.dropFirst(n)
-        }
+    /// Writes the product; a failure is remembered (`stdoutFailure`) and ends the run with 74.
+    public static func out(_ s: String) {
+        if !write(1, s), stdoutFailure == nil { stdoutFailure = String(cString: strerror(errno)) }
     }
+
+    /// Why stdout could not be written, if it could not.
+    nonisolated(unsafe) public private(set) static var stdoutFailure: String?
+
+    public static func err(_ s: String) { _ = write(2, s) }
+
+    /// Every byte, or false (errno says why): a product written to stdout checks it.
+    static func write(_ fd: Int32, _ s: String) -> Bool { FileIO.writeAll(fd, Array(s.utf8)[...]) }
 
     public func report(_ diagnostics: [Diagnostic]) {
         switch format {

@@ -38,6 +38,7 @@ public final class Watcher {
     }
 
     public func run() -> ExitStatus {
+        Safety.disableCoreDumps()
         if case .stdout = request.build.target {
             console.error("watch needs -o FILE or --out-dir DIR")
             return .usage

@@ -72,32 +72,44 @@ public struct WriteReport: Sendable, Equatable {
 }
 
 public enum OutputWriter {
-    /// Writes a layout's files into `dir` atomically, skipping unchanged ones and removing generated
-    /// files the build no longer makes. With `dryRun` only reports (for `--check`).
+    /// The record, in an output directory, of the files extc wrote there: only those are ever
+    /// removed as stale, never a file that merely matches extc's naming pattern.
+    public static let manifest = ".extc-files"
+
+    /// Writes a layout's files into `dir`, skipping unchanged ones and removing files an earlier
+    /// build wrote (per the manifest) that this one no longer makes. A `.gitignore` extc did not
+    /// write is kept and extended, never replaced. With `dryRun` only reports (for `--check`).
     public static func write(_ files: [OutputFile], toDirectory dir: String, dryRun: Bool = false) throws -> WriteReport {
         var report = WriteReport()
         if !dryRun { try FileIO.makeDirectory(dir) }
         for f in files {
             let path = "\(dir)/\(f.name)"
+            var contents = f.contents
+            if f.name == ".gitignore" { contents = GitIgnore.merge(contents, into: (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) }) }
             let mode: mode_t = f.sensitive ? 0o600 : 0o644
-            let same = (try? FileIO.read(path)) == Array(f.contents.utf8) && FileIO.mode(of: path) == mode
-            if same { report.unchanged.append(f.name); continue }
+            if FileIO.holds(Array(contents.utf8), at: path, mode: mode) { report.unchanged.append(f.name); continue }
             report.written.append(f.name)
-            if !dryRun { try FileIO.write(f.contents, to: path, mode: mode) }
+            if !dryRun { try FileIO.write(contents, to: path, mode: mode) }
         }
         let keep = Set(files.map(\.name))
-        for name in FileIO.list(dir) where Layouts.isGeneratedName(name) && !keep.contains(name) {
+        let previous = (try? FileIO.read("\(dir)/\(manifest)")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        for name in previous.split(separator: "\n").map(String.init) where !name.hasPrefix("#") && !keep.contains(name)
+            && !name.contains("/") && FileIO.exists("\(dir)/\(name)") {
             report.removed.append(name)
             if !dryRun { try FileIO.remove("\(dir)/\(name)") }
         }
+        let record = "# Written by extc: the files it generated here, removed when no longer produced.\n"
+            + files.map(\.name).filter { $0 != ".gitignore" }.sorted().map { "\($0)\n" }.joined()
+        if !dryRun { try FileIO.write(record, to: "\(dir)/\(manifest)", mode: 0o644) }
         return report
     }
 
-    /// Writes one stream file; returns whether it changed.
+    /// Writes one stream file; returns whether it changed. A device or FIFO is written straight
+    /// through (and counts as changed), never read back.
     public static func write(_ file: OutputFile, toFile path: String, dryRun: Bool = false) throws -> Bool {
         let mode: mode_t = file.sensitive ? 0o600 : 0o644
-        let same = (try? FileIO.read(path)) == Array(file.contents.utf8) && FileIO.mode(of: path) == mode
-        if same || dryRun { return !same }
+        if dryRun { return !FileIO.holds(Array(file.contents.utf8), at: path, mode: mode) }
         return try FileIO.write(file.contents, to: path, mode: mode)
     }
 }
+

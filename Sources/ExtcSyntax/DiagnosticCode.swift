@@ -55,6 +55,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case caTooShort = "E0305"
     case stateUnusable = "E0306"
     case configFileUnreadable = "E0307"
+    case stateCAUnusable = "E0308"
     // Internal
     case internalInvariant = "E0900"
     // Warnings

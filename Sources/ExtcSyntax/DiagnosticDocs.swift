@@ -207,6 +207,13 @@ extension DiagnosticCode {
             be UTF-8 text, and together they must fit in a ConfigMap (1 MB). The ConfigMap's name
             ends in a hash of the content, so editing a file rolls the pods.
             """)
+        case .stateCAUnusable: return ("stored CA cannot be used", """
+            The state directory holds a CA certificate or key that cannot be read: no permission,
+            an encrypted or truncated key, or one of the two files missing. extc never replaces a
+            CA it cannot read, since its key may be the only copy and clusters trust it. Restore the
+            file or its permissions; or run `extc certs --rotate all` to issue a new CA, which keeps
+            the old files beside the new ones (`ca.key.replaced-<time>`).
+            """)
         case .internalInvariant: return ("internal error: generated objects are inconsistent", """
             After lowering, extc checks the object set (binding subjects, selectors, ports, Secret,
             APIService versions). A failure is a bug in extc, not in the spec; please report it with

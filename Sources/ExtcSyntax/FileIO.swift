@@ -14,16 +14,23 @@ public struct IOError: Error, CustomStringConvertible, Sendable {
         self.reason = reason
     }
 
-    static func errno(_ path: String, _ what: String) -> IOError {
+    public static func errno(_ path: String, _ what: String) -> IOError {
         IOError(path, "\(what): \(String(cString: strerror(Glibc.errno)))")
     }
 
     public var description: String { "\(path): \(reason)" }
 }
 
-/// File reads and atomic writes. A write goes to a temporary file in the target's directory (mode
-/// set before any byte is written), is synced, then renamed over the target: a reader sees the old
-/// file or the new one, never a part.
+/// File reads and writes. Every file extc writes goes through `write`, whose rules are:
+///
+/// - a symlink is followed, and its target replaced (the link stays a link);
+/// - a regular file (or nothing) at the path is replaced atomically: the bytes go to a temporary
+///   file beside it (an unpredictable name, created with O_EXCL and mode 0600 before any byte is
+///   written), which is synced, given its final mode, renamed over the target, and the directory
+///   synced; a reader sees the old file or the new one, never a part;
+/// - anything else (a device, a FIFO, a socket, /dev/stdout) is written straight through, never
+///   read back, renamed over or truncated;
+/// - every failure throws, naming the path.
 public enum FileIO {
     public static func read(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -47,33 +54,126 @@ public enum FileIO {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// Writes atomically with `mode`; returns false (and writes nothing) when the file already holds
-    /// exactly these bytes with this mode.
+    /// A regular file, or a symlink to one.
+    public static func isRegularFile(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Something at the path that is neither a regular file nor a directory (after symlinks).
+    public static func isSpecial(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        let kind = st.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
+    /// The bytes of a regular file at `path`, if it holds exactly `bytes` with `mode`; never
+    /// opens anything else (a FIFO would block, a device would be consumed).
+    public static func holds(_ bytes: [UInt8], at path: String, mode: mode_t) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o777 == mode,
+              Int(st.st_size) == bytes.count else { return false }
+        return (try? read(path)) == bytes
+    }
+
+    /// Writes with `mode` by the rules above; returns false (and writes nothing) when a regular
+    /// file already holds exactly these bytes with this mode.
     @discardableResult
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws -> Bool {
-        var st = stat()
-        if stat(path, &st) == 0, st.st_mode & 0o777 == mode, Int(st.st_size) == bytes.count,
-           (try? read(path)) == bytes { return false }
-        let tmp = "\(directory(of: path))/.\(baseName(of: path)).extc-tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw IOError.errno(path, "cannot write") }
-        var ok = fchmod(fd, mode) == 0
-        var offset = 0
-        while ok, offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0, Glibc.errno == EINTR { continue }
-            ok = n > 0
-            offset += max(n, 0)
+        let target = try followLinks(path)
+        if isSpecial(target) {
+            try writeThrough(bytes, to: target, shownAs: path)
+            return true
         }
-        ok = ok && fsync(fd) == 0
-        let failure = ok ? nil : IOError.errno(path, "cannot write")
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            let error = failure ?? IOError.errno(path, "cannot replace")
-            unlink(tmp)
-            throw error
+        if isDirectory(target) { throw IOError(path, "is a directory") }
+        if holds(bytes, at: target, mode: mode) { return false }
+        try replace(target, with: bytes, mode: mode, shownAs: path)
+        return true
+    }
+
+    /// The path a chain of symlinks ends at (which may not exist yet); at most 40 links.
+    public static func followLinks(_ path: String) throws -> String {
+        var current = path
+        for _ in 0..<40 {
+            var st = stat()
+            guard lstat(current, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(current, &buffer, buffer.count - 1)
+            guard n > 0 else { throw IOError.errno(path, "cannot read the link") }
+            let link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = resolve(link, relativeTo: directory(of: current))
+        }
+        throw IOError(path, "too many levels of symbolic links")
+    }
+
+    private static func writeThrough(_ bytes: [UInt8], to target: String, shownAs path: String) throws {
+        let fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { throw IOError.errno(path, "cannot write") }
+        defer { close(fd) }
+        guard writeAll(fd, bytes[...]) else { throw IOError.errno(path, "cannot write") }
+    }
+
+    /// Writes every byte, retrying on EINTR; false on any error (errno tells which).
+    public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = rest.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0, Glibc.errno == EINTR { continue }
+            guard n > 0 else { return false }
+            rest = rest.dropFirst(n)
         }
         return true
+    }
+
+    private static func replace(_ target: String, with bytes: [UInt8], mode: mode_t, shownAs path: String) throws {
+        let dir = directory(of: target)
+        sweepTemporaries(for: target)
+        let (tmp, fd) = try createTemporary(for: target, shownAs: path)
+        var ok = writeAll(fd, bytes[...]) && fsync(fd) == 0 && fchmod(fd, mode) == 0
+        let failure = ok ? nil : IOError.errno(path, "cannot write")
+        close(fd)
+        ok = ok && rename(tmp, target) == 0
+        if !ok {
+            let error = failure ?? IOError.errno(path, "cannot replace")
+            unlink(tmp)
+            Temporaries.shared.remove(tmp)
+            throw error
+        }
+        Temporaries.shared.remove(tmp)
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
+    /// The temporary file's name: `.NAME.extc-tmp-` and 16 random hex digits.
+    static func temporaryPrefix(for target: String) -> String { ".\(baseName(of: target)).extc-tmp-" }
+
+    private static func createTemporary(for target: String, shownAs path: String) throws -> (String, Int32) {
+        for _ in 0..<8 {
+            var generator = SystemRandomNumberGenerator()  // the kernel's getrandom
+            let hex = String(generator.next() as UInt64, radix: 16)
+            let suffix = String(repeating: "0", count: 16 - hex.count) + hex
+            let tmp = "\(directory(of: target))/\(temporaryPrefix(for: target))\(suffix)"
+            Temporaries.shared.add(tmp)
+            let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd >= 0 { return (tmp, fd) }
+            Temporaries.shared.remove(tmp)
+            if Glibc.errno != EEXIST { throw IOError.errno(path, "cannot write") }
+        }
+        throw IOError(path, "cannot create a temporary file")
+    }
+
+    /// Removes temporary files a killed writer left beside `target` (older than a minute, so a
+    /// concurrent writer's live one is left alone).
+    static func sweepTemporaries(for target: String) {
+        let dir = directory(of: target), prefix = temporaryPrefix(for: target)
+        let now = time(nil)
+        for name in list(dir) where name.hasPrefix(prefix) {
+            var st = stat()
+            if lstat("\(dir)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, now - st.st_mtim.tv_sec > 60 {
+                unlink("\(dir)/\(name)")
+            }
+        }
     }
 
     @discardableResult
@@ -125,5 +225,35 @@ public enum FileIO {
     /// `path` relative to `dir` unless it is absolute.
     public static func resolve(_ path: String, relativeTo dir: String) -> String {
         path.hasPrefix("/") ? path : (dir == "." ? path : "\(dir)/\(path)")
+    }
+}
+
+/// Temporary files being written, removed by `removeAll` when a signal ends the process (see the
+/// driver's signal handling). Only paths are kept; a lock guards them.
+public final class Temporaries: @unchecked Sendable {
+    public static let shared = Temporaries()
+    private var lock = pthread_mutex_t()
+    private var paths: [String] = []
+
+    private init() { pthread_mutex_init(&lock, nil) }
+
+    func add(_ path: String) {
+        pthread_mutex_lock(&lock)
+        paths.append(path)
+        pthread_mutex_unlock(&lock)
+    }
+
+    func remove(_ path: String) {
+        pthread_mutex_lock(&lock)
+        paths.removeAll { $0 == path }
+        pthread_mutex_unlock(&lock)
+    }
+
+    /// Unlinks every temporary file still being written.
+    public func removeAll() {
+        pthread_mutex_lock(&lock)
+        for p in paths { unlink(p) }
+        paths = []
+        pthread_mutex_unlock(&lock)
     }
 }

@@ -32,7 +32,12 @@ enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
 
 extension DiagnosticsFormat: ExpressibleByArgument {}
 
-/// Ends the process with an extc exit status.
+/// Ends the process with an extc exit status. Output that did not reach stdout (a full disk, a
+/// closed pipe, /dev/full) turns success into 74: a truncated product never passes as one.
 func finish(_ status: ExitStatus) throws {
+    if status == .success, let failure = Console.stdoutFailure {
+        Console.err("error: standard output: \(failure)\n")
+        throw ExitCode(ExitStatus.ioError.rawValue)
+    }
     if status != .success { throw ExitCode(status.rawValue) }
 }

@@ -54,13 +54,28 @@ struct CertTests {
 
     @Test("state: directories 0700, keys 0600, a .gitignore that ignores everything")
     func modes() throws {
-        let state = Paths.temporaryDirectory()
-        defer { Paths.cleanUp(state) }
+        let parent = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(parent) }
+        let state = "\(parent)/.extc"
         let s = try Self.server()
         _ = try Self.bundle(Self.backend(state).material(for: s))
         #expect(FileIO.mode(of: state) == 0o700 && FileIO.mode(of: "\(state)/hello") == 0o700)
         #expect(FileIO.mode(of: "\(state)/hello/ca.key") == 0o600 && FileIO.mode(of: "\(state)/hello/tls.key") == 0o600)
         #expect(Paths.read("\(state)/.gitignore").split(separator: "\n").contains("*"))
+    }
+
+    @Test("a state directory extc did not create keeps its mode and its owner's .gitignore, extended with `*`")
+    func foreignStateDirectory() throws {
+        let repo = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(repo) }
+        chmod(repo, 0o755)
+        Paths.write("node_modules/\n", to: "\(repo)/.gitignore")
+        _ = try Self.bundle(Self.backend(repo).material(for: try Self.server()))
+        #expect(FileIO.mode(of: repo) == 0o755, "`--state .` must not chmod the repository")
+        #expect(Paths.read("\(repo)/.gitignore") == "node_modules/\n# Added by extc: what holds private keys\n*\n")
+        #expect(FileIO.mode(of: "\(repo)/hello") == 0o700)
+        _ = try Self.bundle(Self.backend(repo).material(for: try Self.server()))
+        #expect(Paths.read("\(repo)/.gitignore").components(separatedBy: "# Added by extc").count == 2, "added once")
     }
 
     @Test("a rebuild reuses stored material byte for byte")
@@ -232,6 +247,47 @@ struct CertTests {
         // The key of another pair: detected as a mismatch.
         Paths.write(Paths.read("\(state)/hello/ca.key"), to: "\(state)/hello/tls.key")
         #expect(Self.backend(state).material(for: s).notes.first?.contains("does not match") == true)
+    }
+
+    @Test("a stored CA that cannot be read is E0308 and left as it is; --rotate all keeps it beside the new one",
+          arguments: ["truncated", "garbage", "missing key", "encrypted"])
+    func unreadableCA(_ damage: String) throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        _ = try Self.bundle(Self.backend(state).material(for: s))
+        let key = "\(state)/hello/ca.key", cert = "\(state)/hello/ca.crt"
+        let original = Paths.read(key)
+        switch damage {
+        case "truncated": Paths.write(String(original.prefix(original.count / 2)), to: key)
+        case "garbage": Paths.write("not a key\n", to: key)
+        case "missing key": try FileManager.default.removeItem(atPath: key)
+        default: Paths.write("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n", to: key)
+        }
+        let damaged = FileManager.default.fileExists(atPath: key) ? Paths.read(key) : nil, certText = Paths.read(cert)
+        let outcome = Self.backend(state).material(for: s)
+        #expect(outcome.diagnostics.map(\.code) == [.stateCAUnusable], "\(outcome.diagnostics.map(\.message)) \(outcome.notes)")
+        #expect(outcome.material == nil && outcome.notes.isEmpty)
+        #expect((FileManager.default.fileExists(atPath: key) ? Paths.read(key) : nil) == damaged && Paths.read(cert) == certText,
+                "nothing is replaced")
+        let rotated = Self.backend(state).material(for: s, rotate: .all)
+        #expect(rotated.diagnostics.isEmpty && rotated.notes.first?.contains("the old one is kept as") == true, "\(rotated.notes)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: "\(state)/hello").filter { $0.contains(".replaced-") }
+        #expect(kept.contains { $0.hasPrefix("ca.crt.replaced-") })
+        if damaged != nil { #expect(kept.contains { $0.hasPrefix("ca.key.replaced-") }) }
+    }
+
+    @Test("an expiring CA is replaced, and its key kept aside")
+    func replacedCAKept() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server(certs: "    validity 30d\n    ca-validity 60d\n    renew-before 7d")
+        _ = try Self.bundle(Self.backend(state).material(for: s))
+        let oldKey = Paths.read("\(state)/hello/ca.key")
+        let outcome = Self.backend(state, now: Fixed.now + 55 * Self.day).material(for: s)
+        #expect(outcome.notes.first?.contains("the old one is kept as") == true)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: "\(state)/hello").filter { $0.hasPrefix("ca.key.replaced-") }
+        #expect(kept.count == 1 && Paths.read("\(state)/hello/\(kept[0])") == oldKey)
     }
 
     @Test("an unusable state directory is E0306")

@@ -1,0 +1,55 @@
+import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Guards around where a build writes: never over its own inputs, never a state directory and an
+/// output directory in one another, never a private key into a file others can read, never a key
+/// into a core dump.
+enum Safety {
+    /// Why the build must not write to `target`, if it must not.
+    static func refusal(target: OutputTarget, inputs: [String], state: String?) -> String? {
+        let out: String
+        switch target {
+        case .stdout: return nil
+        case .file(let f): out = f
+        case .directory(let d): out = d
+        }
+        let resolved = canonical(out)
+        for input in inputs where canonical(input) == resolved {
+            return "-o \(out) is the spec \(input); extc never writes over its input"
+        }
+        if case .directory = target, let state {
+            let s = canonical(state)
+            if s == resolved || s.hasPrefix(resolved + "/") || resolved.hasPrefix(s + "/") {
+                return "the state directory \(state) and the output directory \(out) overlap: keys would land beside committed files; keep them apart"
+            }
+        }
+        return nil
+    }
+
+    /// An absolute path with symlinks resolved as far as the path exists.
+    static func canonical(_ path: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        if realpath(path, &buffer) != nil { return String(cString: buffer) }
+        let dir = FileIO.directory(of: path), base = FileIO.baseName(of: path)
+        if dir != path, realpath(dir, &buffer) != nil { return String(cString: buffer) + "/" + base }
+        return path
+    }
+
+    /// Before a private key goes to stdout: a regular file that others may read is made 0600
+    /// (it is the user's own redirect); false when that is not possible. Pipes and terminals are
+    /// left alone (a terminal never gets the Secret).
+    static func protectStdout() -> Bool {
+        var st = stat()
+        guard fstat(1, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return true }
+        if st.st_mode & 0o077 == 0 { return true }
+        return fchmod(1, 0o600) == 0
+    }
+
+    /// No core file may hold the keys this process makes or reads.
+    static func disableCoreDumps() {
+        var none = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
+    }
+}

@@ -1,0 +1,190 @@
+import ExtcEmit
+import ExtcSyntax
+import Foundation
+import Testing
+
+/// Where extc writes, under adversity, through the binary. Device nodes are private ones made
+/// with mknod in a temp dir (as root, as CI runs); the machine's own /dev entries are never a target.
+@Suite(.serialized)
+struct SafetyTests {
+    static let minimal = "\(Paths.samples)/minimal.ext"
+
+    static func isCharacterDevice(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR
+    }
+
+    @Test("-o to a device node writes through it and leaves it a device")
+    func device() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let node = "\(dir)/null"
+        guard mknod(node, S_IFCHR | 0o666, dev_t(1 << 8 | 3)) == 0 else {  // makedev(1, 3): like /dev/null
+            if Run.inCI { Issue.record("mknod failed (CI runs as root)") }
+            return
+        }
+        let r = Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "-o", node])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(Self.isCharacterDevice(node), "the device node was replaced")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("extc-tmp") }.isEmpty)
+    }
+
+    @Test("-o to a FIFO with a reader delivers the stream, never reads it back, and leaves the FIFO")
+    func fifo() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let pipe = "\(dir)/pipe"
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reader.arguments = ["-c", "cat \"$0\" > \"$1\"", pipe, "\(dir)/received"]
+        try reader.run()
+        let r = Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "-o", pipe], timeout: 20)
+        reader.waitUntilExit()
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(Paths.read("\(dir)/received").contains("kind: APIService"))
+        var st = stat()
+        #expect(lstat(pipe, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
+    }
+
+    @Test("a symlink given to -o, fmt --write or --out-dir stays a link; its target is replaced")
+    func symlinks() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        Paths.write("old\n", to: "\(dir)/real.yaml")
+        #expect(symlink("real.yaml", "\(dir)/link.yaml") == 0)
+        #expect(Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "-o", "\(dir)/link.yaml"]).status == 0)
+        var st = stat()
+        #expect(lstat("\(dir)/link.yaml", &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK)
+        #expect(Paths.read("\(dir)/real.yaml").contains("kind: APIService"))
+        try FileManager.default.createDirectory(atPath: "\(dir)/realdir", withIntermediateDirectories: true)
+        #expect(symlink("realdir", "\(dir)/linkdir") == 0)
+        #expect(Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "--out-dir", "\(dir)/linkdir"]).status == 0)
+        #expect(lstat("\(dir)/linkdir", &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/realdir").contains { $0.hasSuffix("apiservice.v1alpha1.hello.example.com.yaml") })
+        Paths.write("apiserver x {\n  group   x.example.com\n}\n", to: "\(dir)/spec-real.ext")
+        #expect(symlink("spec-real.ext", "\(dir)/spec.ext") == 0)
+        _ = Run.extc(["fmt", "--write", "\(dir)/spec.ext"])
+        #expect(lstat("\(dir)/spec.ext", &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK)
+        #expect(Paths.read("\(dir)/spec-real.ext") == "apiserver x {\n  group x.example.com\n}\n")
+    }
+
+    @Test("extc refuses to write over its input spec, and state and output directories that overlap")
+    func refusals() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/spec.ext"
+        Paths.write(Paths.read(Self.minimal), to: spec)
+        let r = Run.extc(["build", spec, "-o", spec])
+        #expect(r.status == 64 && r.stderr.contains("never writes over its input"))
+        #expect(Paths.read(spec) == Paths.read(Self.minimal))
+        let overlap = Run.extc(["build", spec, "--out-dir", "\(dir)/deploy", "--state", "\(dir)/deploy/keys"])
+        #expect(overlap.status == 64 && overlap.stderr.contains("overlap"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/deploy"))
+    }
+
+    @Test("a build that produces nothing is an error and leaves the output as it was")
+    func emptyBuild() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/spec.ext"
+        Paths.write(Paths.read(Self.minimal), to: spec)
+        #expect(Run.extc(["build", spec, "--out-dir", "\(dir)/deploy"]).status == 0)
+        let before = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/deploy").sorted()
+        Paths.write("", to: spec)
+        let r = Run.extc(["build", spec, "--out-dir", "\(dir)/deploy"])
+        #expect(r.status == 1 && r.stderr.contains("no apiserver"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/deploy").sorted() == before)
+    }
+
+    @Test("--out-dir removes only files extc wrote there, and keeps its owner's .gitignore")
+    func ownership() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let deploy = "\(dir)/deploy"
+        Paths.write("# mine\n", to: "\(deploy)/12-foo.bar.yaml")
+        Paths.write("*.bak\n", to: "\(deploy)/.gitignore")
+        #expect(Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "--out-dir", deploy]).status == 0)
+        #expect(Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "--out-dir", deploy]).status == 0)
+        #expect(Paths.read("\(deploy)/12-foo.bar.yaml") == "# mine\n", "a hand-written file matching the pattern survives")
+        let ignore = Paths.read("\(deploy)/.gitignore")
+        #expect(ignore.hasPrefix("*.bak\n") && ignore.contains("/05-secret.hello.hello-tls.yaml"))
+    }
+
+    @Test("write errors fail the run: /dev/full as stdout is 74")
+    func writeErrors() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        for args in [["build", Self.minimal, "--state", "\(dir)/state"], ["fmt", Self.minimal], ["certs", Self.minimal, "--state", "\(dir)/state"]] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Paths.extc)
+            p.arguments = args
+            p.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 74, "\(args[0]) to /dev/full exited \(p.terminationStatus)")
+        }
+    }
+
+    @Test("a shell redirect that others could read is made 0600 before the Secret goes in")
+    func redirect() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let out = "\(dir)/manifests.yaml"
+        FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o644])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Paths.extc)
+        p.arguments = ["build", Self.minimal, "--state", "\(dir)/state"]
+        p.standardOutput = try #require(FileHandle(forWritingAtPath: out))
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(Paths.read(out).contains("tls.key:") && FileIO.mode(of: out) == 0o600)
+    }
+
+    @Test("concurrent fresh builds agree on one CA: every output is byte for byte the same")
+    func concurrentBuilds() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let runs = 6
+        let statuses = Statuses(runs)
+        DispatchQueue.concurrentPerform(iterations: runs) { i in
+            statuses.set(i, Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "-o", "\(dir)/out-\(i).yaml"]).status)
+        }
+        #expect(statuses.all.allSatisfy { $0 == 0 }, "\(statuses.all)")
+        let bundles = try (0..<runs).map { i -> String in
+            let docs = try YAMLReader.read(Paths.read("\(dir)/out-\(i).yaml"))
+            return docs.first { $0["kind"] == "APIService" }?.at("spec.caBundle")?.stringValue ?? ""
+        }
+        #expect(Set(bundles).count == 1 && !bundles[0].isEmpty, "\(Set(bundles).count) different CAs")
+        #expect(Set((0..<runs).map { Paths.read("\(dir)/out-\($0).yaml") }).count == 1, "byte-identical outputs")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("extc-tmp") }.isEmpty)
+    }
+
+    @Test("a temporary file a killed build left is swept by the next; core dumps are off while keys are in memory")
+    func leftovers() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let stale = "\(dir)/.out.yaml.extc-tmp-0123456789abcdef"
+        Paths.write("-----BEGIN PRIVATE KEY-----\n", to: stale)
+        var old = [timespec(tv_sec: time(nil) - 600, tv_nsec: 0), timespec(tv_sec: time(nil) - 600, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, stale, &old, 0) == 0)
+        #expect(Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "-o", "\(dir)/out.yaml"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        let watch = try WatchSession(spec: Paths.read(Self.minimal))
+        #expect(watch.waitForRebuilds(1))
+        let limits = Paths.read("/proc/\(watch.process.processIdentifier)/limits")
+        let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") } ?? ""
+        #expect(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2).allSatisfy { $0 == "0" }, "\(core)")
+    }
+}
+
+final class Statuses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int32]
+    init(_ n: Int) { values = Array(repeating: -1, count: n) }
+    func set(_ i: Int, _ v: Int32) { lock.lock(); values[i] = v; lock.unlock() }
+    var all: [Int32] { lock.lock(); defer { lock.unlock() }; return values }
+}
