@@ -72,6 +72,7 @@ public struct Commands {
             return .specErrors
         }
         Safety.disableCoreDumps()
+        Safety.cleanUpOnSignals()
         var options = request.options
         // Keys are not shown on a terminal: only a pipe or a file gets the Secret.
         let withheld = request.target == .stdout && Console.stdoutIsTerminal && options.includeSecrets

@@ -43,13 +43,19 @@ public struct Console: Sendable {
     /// Every byte, or false (errno says why): a product written to stdout checks it.
     static func write(_ fd: Int32, _ s: String) -> Bool { FileIO.writeAll(fd, Array(s.utf8)[...]) }
 
+    /// At most this many diagnostics are printed per report; a count of the rest follows, so a
+    /// file of garbage gives a screenful, not megabytes.
+    public static let maxDiagnostics = 100
+
     public func report(_ diagnostics: [Diagnostic]) {
+        let shown = diagnostics.prefix(Self.maxDiagnostics), hidden = diagnostics.count - shown.count
         switch format {
         case .json:
-            for d in diagnostics { Console.err(DiagnosticJSON.render(d) + "\n") }
+            for d in shown { Console.err(DiagnosticJSON.render(d) + "\n") }
         case .human:
             let renderer = DiagnosticRenderer(color: color)
-            for d in diagnostics { Console.err(renderer.render(d) + "\n") }
+            for d in shown { Console.err(renderer.render(d) + "\n") }
+            if hidden > 0 { Console.err("note: \(hidden) more diagnostic\(hidden == 1 ? "" : "s") not shown (the first \(Self.maxDiagnostics) are above)\n") }
         }
     }
 

@@ -1,5 +1,8 @@
 import ExtcCheck
 import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads, parses and checks spec files. Keeps each file's parse keyed by its bytes, so a rebuild
 /// (watch) re-parses only files whose content changed.
@@ -18,12 +21,25 @@ public final class FrontEnd {
         public var hasErrors: Bool { diagnostics.contains { $0.isError } }
     }
 
+    /// The largest spec extc reads (a generated file of 10,000 servers is about 11 MB).
+    public static let maxSpecBytes = 64 << 20
+
+    /// A spec's bytes: only regular files (never a device or FIFO, which could be endless), and at
+    /// most `maxSpecBytes`.
+    static func readSpec(_ path: String) throws -> [UInt8] {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw IOError.errno(path, "cannot read") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw IOError(path, "is not a regular file; a spec is read whole, so extc reads no devices, FIFOs or directories") }
+        guard Int(st.st_size) <= maxSpecBytes else { throw IOError(path, "has \(st.st_size) bytes; a spec has at most \(maxSpecBytes) (64 MiB)") }
+        return try FileIO.read(path)
+    }
+
     /// Parses and checks; an unreadable file throws before anything is checked.
     public func compile(paths: [String]) throws -> Result {
         var files: [FileSyntax] = []
         var diagnostics: [Diagnostic] = []
         for path in paths {
-            let bytes = try FileIO.read(path)
+            let bytes = try Self.readSpec(path)
             if let hit = cache[path], hit.bytes == bytes {
                 files.append(hit.syntax)
                 diagnostics += hit.diagnostics

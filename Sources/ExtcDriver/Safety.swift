@@ -47,9 +47,22 @@ enum Safety {
         return fchmod(1, 0o600) == 0
     }
 
+    /// SIGINT, SIGTERM and SIGHUP during a build remove the temporary files being written, then
+    /// end the process as the signal would. (watch handles its signals itself.)
+    static func cleanUpOnSignals() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, onFatalSignal) }
+    }
+
     /// No core file may hold the keys this process makes or reads.
     static func disableCoreDumps() {
         var none = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
     }
+}
+
+/// Async-signal-safe enough: unlink(2) under a trylock, then the default action.
+private func onFatalSignal(_ sig: Int32) {
+    Temporaries.shared.removeAllFromSignal()
+    signal(sig, SIG_DFL)
+    raise(sig)
 }

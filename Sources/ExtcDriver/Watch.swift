@@ -69,11 +69,13 @@ public final class Watcher {
             signalPipeWriteEnd = fds[1]
             signal(SIGINT, onSignal)
             signal(SIGTERM, onSignal)
+            signal(SIGHUP, onSignal)  // a closed terminal ends watch as cleanly as Ctrl-C
             // A parent may have started us with these blocked (Foundation's Process does).
             var mask = sigset_t()
             sigemptyset(&mask)
             sigaddset(&mask, SIGINT)
             sigaddset(&mask, SIGTERM)
+            sigaddset(&mask, SIGHUP)
             pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         }
         inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))

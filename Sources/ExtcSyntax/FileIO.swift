@@ -249,6 +249,14 @@ public final class Temporaries: @unchecked Sendable {
         pthread_mutex_unlock(&lock)
     }
 
+    /// From a signal handler: unlinks what it can without waiting for the lock (a file it cannot
+    /// reach now is swept by the next build).
+    public func removeAllFromSignal() {
+        guard pthread_mutex_trylock(&lock) == 0 else { return }
+        for p in paths { p.withCString { _ = unlink($0) } }
+        pthread_mutex_unlock(&lock)
+    }
+
     /// Unlinks every temporary file still being written.
     public func removeAll() {
         pthread_mutex_lock(&lock)

@@ -63,7 +63,9 @@ public struct Lexer {
         let start = pos
         while pos < b.count, b[pos] != UInt8(ascii: "\n") { pos += 1 }
         var end = pos
-        if end > start, b[end - 1] == 0x0D { end -= 1 }
+        // Every trailing CR belongs to the line ending, not the comment (`\r\r\n` too): otherwise
+        // fmt would print a CR that the next parse drops, and fmt would not be idempotent.
+        while end > start, b[end - 1] == 0x0D { end -= 1 }
         checkUTF8(start..<end)
         return Token(kind: .comment, start: start, end: end)
     }

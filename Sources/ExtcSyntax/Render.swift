@@ -47,20 +47,34 @@ public struct DiagnosticRenderer: Sendable {
 
     public func render(_ ds: [Diagnostic]) -> String { ds.map(render).joined(separator: "\n") }
 
+    /// Lines longer than this (in characters) are shown as an excerpt of `context` either side.
+    static let maxLine = 160
+    static let context = 60
+
     /// One source line with an underline under `span` (clipped to that line).
     private func snippet(_ span: Span, message: String, primary: Bool, width: Int) -> String {
         let file = span.file
         let line = file.line(of: span.start)
         let range = file.lineRange(line)
-        let text = file.lineText(line).replacingTabs()
+        let full = file.lineText(line).replacingTabs()
         let startCol = file.location(of: max(range.lowerBound, min(span.start, range.upperBound))).column
         let endOffset = min(max(span.end, span.start), range.upperBound)
         let endCol = file.location(of: endOffset).column
-        let length = max(1, endCol - startCol)
+        var length = max(1, endCol - startCol)
         let number = String(line)
         let pad = String(repeating: " ", count: width - number.count)
-        let mark = String(repeating: primary ? "^" : "-", count: length)
-        let under = String(repeating: " ", count: startCol - 1) + mark + (message.isEmpty ? "" : " " + message)
+        // A long line is shown as an excerpt around the span, so one diagnostic stays one screen.
+        var (shown, caretColumn) = (full, startCol)
+        let scalars = Array(full.unicodeScalars)
+        if scalars.count > Self.maxLine {
+            let from = max(0, startCol - 1 - Self.context), to = min(scalars.count, startCol - 1 + min(length, Self.context) + Self.context)
+            length = min(length, to - (startCol - 1))
+            shown = (from > 0 ? "…" : "") + String(String.UnicodeScalarView(scalars[from..<to])) + (to < scalars.count ? "…" : "")
+            caretColumn = startCol - from + (from > 0 ? 1 : 0)
+        }
+        let mark = String(repeating: primary ? "^" : "-", count: max(1, length))
+        let under = String(repeating: " ", count: caretColumn - 1) + mark + (message.isEmpty ? "" : " " + message)
+        let text = shown
         return paint("\(pad)\(number) |", "1;34") + (text.isEmpty ? "" : " " + text) + "\n"
             + paint(String(repeating: " ", count: width) + " |", "1;34") + " "
             + paint(under, primary ? "1;31" : "1;34") + "\n"

@@ -208,3 +208,16 @@ struct CheckerTests {
         #expect(Suggest.closest(to: "zzzzzz", in: ["group"]) == nil)
     }
 }
+
+struct LineEndingTests {
+    @Test("fmt is idempotent whatever the line endings, `\\r\\r\\n` after a comment included")
+    func crlf() {
+        for text in ["apiserver x { # a\r\r\n  group x.example.com\r\r\n}\r\n", "# c\r\r\r\napiserver y {\r\n}\r\n", "apiserver z {}\n# end\r"] {
+            let (once, _) = Parser.parse(SourceFile(path: "crlf.ext", text: text))
+            let first = Printer.format(once)
+            let (again, _) = Parser.parse(SourceFile(path: "crlf.ext", text: first))
+            #expect(Printer.format(again) == first, "\(text.debugDescription) -> \(first.debugDescription)")
+            #expect(!first.contains("\r"))
+        }
+    }
+}

@@ -163,6 +163,25 @@ struct SafetyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("extc-tmp") }.isEmpty)
     }
 
+    @Test("bad input is bounded: a device as a spec is refused; 200,000 errors on one line print a screenful")
+    func boundedInput() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let zero = "\(dir)/zero.ext"
+        if mknod(zero, S_IFCHR | 0o666, dev_t(1 << 8 | 5)) == 0 {  // like /dev/zero
+            let r = Run.extc(["check", zero], timeout: 10)
+            #expect(r.status == 74 && r.stderr.contains("is not a regular file"), "\(r.stderr.prefix(300))")
+        } else if Run.inCI { Issue.record("mknod failed (CI runs as root)") }
+        let line = "apiserver x { " + String(repeating: "} ", count: 200_000)
+        Paths.write(line + "\n", to: "\(dir)/errors.ext")
+        let started = Date()
+        let r = Run.extc(["check", "\(dir)/errors.ext"], timeout: 30)
+        #expect(r.status == 1)
+        #expect(Date().timeIntervalSince(started) < 20, "took \(Date().timeIntervalSince(started)) s")
+        #expect(r.stderr.utf8.count < 64 * 1024, "\(r.stderr.utf8.count) bytes of diagnostics")
+        #expect(r.stderr.contains("more diagnostics not shown") && r.stderr.contains("…"))
+    }
+
     @Test("a temporary file a killed build left is swept by the next; core dumps are off while keys are in memory")
     func leftovers() throws {
         let dir = Paths.temporaryDirectory()

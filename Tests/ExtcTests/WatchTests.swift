@@ -120,13 +120,13 @@ struct WatchTests {
         #expect(w.deployment.contains("replicas: 59"))
     }
 
-    @Test("SIGTERM ends it cleanly: exit 0, no temporary files")
-    func sigterm() throws {
+    @Test("SIGTERM and SIGHUP end it cleanly: exit 0, no temporary files", arguments: [SIGTERM, SIGHUP])
+    func sigterm(_ sig: Int32) throws {
         let w = try WatchSession(spec: Self.minimal)
         #expect(w.waitForRebuilds(1))
         w.atomicSave(Self.replicas(7))
         usleep(20_000)
-        kill(w.process.processIdentifier, SIGTERM)
+        kill(w.process.processIdentifier, sig)
         w.process.waitUntilExit()
         #expect(w.process.terminationReason == .exit && w.process.terminationStatus == 0)
         #expect(w.leftovers().isEmpty)
