@@ -9,9 +9,12 @@ public struct PEMPair: Sendable, Equatable {
 
 /// The PEM text a build puts into the serving Secret and the APIService's caBundle.
 public struct PEMBundle: Sendable, Equatable {
+    /// The CA that signed `certPEM`.
     public let caPEM: String
     public let certPEM: String
     public let keyPEM: String
+    /// What the APIServices trust: `caPEM`, and during a CA rotation the other CA as well.
+    public let bundlePEM: String
 }
 
 /// The etcd CA's certificate and the three etcd leaves.
@@ -58,11 +61,15 @@ public struct CertBackend: Sendable {
     public let env: CertEnvironment
     /// Make what is missing in memory but write nothing (`build --check`).
     public let dryRun: Bool
+    /// A CA rotation's grace period between phases (seconds), for one `--rotate all` starts.
+    public let grace: Int
 
-    public init(state: StateDirectory = StateDirectory(), env: CertEnvironment = .system, dryRun: Bool = false) {
+    public init(state: StateDirectory = StateDirectory(), env: CertEnvironment = .system, dryRun: Bool = false,
+                grace: Int = RotationRecord.defaultGrace) {
         self.state = state
         self.env = env
         self.dryRun = dryRun
+        self.grace = grace
     }
 
     public func material(for server: APIServer, rotate: Rotation = .none) -> CertOutcome {
@@ -78,22 +85,28 @@ public struct CertBackend: Sendable {
                 lock = try StateLock(state.root(for: server))
             }
             defer { withExtendedLifetime(lock) {} }
-            let servingCA: CA?
+            let signer: CA?
+            var caBundle: String? = nil
             switch server.certs.ca.value {
             case .certManager:
                 return out
             case .external, .serviceCA:
-                servingCA = nil
+                signer = nil
                 out.material = .elsewhere
             case .generated:
-                servingCA = try generatedCA(.serving, server, rotate: rotate, notes: &out.notes)
+                let (ca, bundle) = try servingCA(server, rotate: rotate, grace: grace, notes: &out.notes)
+                signer = ca
+                caBundle = bundle
             case .files(let certPath, let keyPath):
                 guard let ca = fileCA(server, certPath, keyPath, &out.diagnostics) else { return out }
-                servingCA = ca
+                signer = ca
             }
-            if let servingCA {
-                let serving = try leaf(.serving(server), server, ca: servingCA, forced: rotate != .none || servingCA.fresh, notes: &out.notes)
-                out.material = .inline(PEMBundle(caPEM: servingCA.pair.certPEM, certPEM: serving.certPEM, keyPEM: serving.keyPEM))
+            if let servingCA = signer {
+                // `--rotate all` renews the leaf only when its CA is new (phase 2 of a rotation).
+                let forced = rotate == .leaf || (rotate == .all && server.certs.ca.value != .generated) || servingCA.fresh
+                let serving = try leaf(.serving(server), server, ca: servingCA, forced: forced, notes: &out.notes)
+                out.material = .inline(PEMBundle(caPEM: servingCA.pair.certPEM, certPEM: serving.certPEM, keyPEM: serving.keyPEM,
+                                                 bundlePEM: caBundle ?? servingCA.pair.certPEM))
             }
             if let topology = server.etcd {
                 let ca = try generatedCA(.etcd, server, rotate: rotate, notes: &out.notes)
@@ -127,7 +140,7 @@ public struct CertBackend: Sendable {
     /// The stored CA, or a new one. A CA key is never destroyed: a CA that is replaced (expiring,
     /// mismatched, rotated) is moved aside first, and one that cannot be read at all (permissions,
     /// encryption, truncation) stops the build with E0308 unless `--rotate all` asks for a new one.
-    private func generatedCA(_ kind: CAKind, _ server: APIServer, rotate: Rotation, notes: inout [String]) throws -> CA {
+    func generatedCA(_ kind: CAKind, _ server: APIServer, rotate: Rotation, notes: inout [String]) throws -> CA {
         let dir = state.directory(for: server)
         let certPath = "\(dir)/\(kind.stem).crt", keyPath = "\(dir)/\(kind.stem).key"
         let why: String
@@ -147,14 +160,20 @@ public struct CertBackend: Sendable {
                 throw StateProblem(kind: kind, reason: "\(error)", path: dir)
             }
         }
-        let key = try Issuer.generateKey(server.certs.key.value)
-        let name = kind == .serving ? "\(server.name.value)-ca" : "\(server.name.value)-etcd-ca"
-        let cert = try Issuer.makeCA(commonName: "\(name)@\(env.now())", key: key, lifetime: server.certs.caValidity.value, env: env)
+        let (cert, key, _) = try newCA(kind, server)
         let kept = dryRun ? [] : try StoredPair.moveAside([certPath, keyPath], suffix: "replaced-\(env.now())")
         let effect = kind == .serving ? "the APIService caBundle changes" : "every etcd certificate is re-issued"
         let saved = kept.isEmpty ? "" : "; the old one is kept as \(kept.joined(separator: " and "))"
         notes.append("\(server.name.value): issued a new \(kind.label) (\(why)); \(effect)\(saved)")
         return CA(pair: try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun), fresh: true)
+    }
+
+    /// A new self-signed CA for `server`.
+    func newCA(_ kind: CAKind, _ server: APIServer) throws -> (cert: Certificate, key: PrivateKey, pem: String) {
+        let key = try Issuer.generateKey(server.certs.key.value)
+        let name = kind == .serving ? "\(server.name.value)-ca" : "\(server.name.value)-etcd-ca"
+        let cert = try Issuer.makeCA(commonName: "\(name)@\(env.now())", key: key, lifetime: server.certs.caValidity.value, env: env)
+        return (cert, key, try cert.pem())
     }
 
     /// Stored CA material that exists but cannot be used: E0308, and nothing is replaced.

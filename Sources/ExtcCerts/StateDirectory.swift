@@ -77,13 +77,20 @@ struct StoredPair {
         return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: key, info: try CertificateInfo(cert))
     }
 
+    /// Renames files within `dir`, in order (`from` -> `to`); each must exist.
+    static func rename(_ moves: [(String, String)], in dir: String) throws {
+        for (from, to) in moves {
+            guard Glibc.rename("\(dir)/\(from)", "\(dir)/\(to)") == 0 else { throw IOError.errno("\(dir)/\(from)", "cannot rename to \(to)") }
+        }
+    }
+
     /// Renames each existing file to `NAME.SUFFIX` (never over an existing one); returns the new names.
     static func moveAside(_ paths: [String], suffix: String) throws -> [String] {
         var moved: [String] = []
         for path in paths where FileIO.exists(path) {
             var target = "\(path).\(suffix)", n = 1
             while FileIO.exists(target) { n += 1; target = "\(path).\(suffix)-\(n)" }
-            guard rename(path, target) == 0 else { throw IOError.errno(path, "cannot move the old CA aside") }
+            guard Glibc.rename(path, target) == 0 else { throw IOError.errno(path, "cannot move the old CA aside") }
             moved.append(target)
         }
         return moved

@@ -40,7 +40,7 @@ public enum Builder {
                         client: (e.client.certPEM, e.client.keyPEM))
             }
             var serving: ServingPEM? = nil
-            if case .inline(let p)? = outcome.material { serving = ServingPEM(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM) }
+            if case .inline(let p)? = outcome.material { serving = ServingPEM(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM, bundlePEM: p.bundlePEM) }
             tls[server.name.value] = ServerTLS(serving: serving, etcd: etcd)
         }
         let (configFiles, fileDiagnostics) = ConfigFileReader.read(program)

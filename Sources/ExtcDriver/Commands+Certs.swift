@@ -7,13 +7,14 @@ import Glibc
 
 extension Commands {
     /// Shows stored certificates; with a rotation, replaces them first.
-    public func certs(_ inputs: Inputs, state: StateDirectory, rotate: Rotation, env: CertEnvironment = .system) -> ExitStatus {
+    public func certs(_ inputs: Inputs, state: StateDirectory, rotate: Rotation, grace: Int = RotationRecord.defaultGrace,
+                      env: CertEnvironment = .system) -> ExitStatus {
         Safety.disableCoreDumps()
         let (result, status) = compile(inputs)
         guard let result else { return status }
         console.report(result.diagnostics)
         guard let program = result.program else { return status }
-        let backend = CertBackend(state: state, env: env)
+        let backend = CertBackend(state: state, env: env, grace: grace)
         var failed = false
         for server in program.servers {
             if rotate != .none, server.certs.ca.value != .certManager {
@@ -32,6 +33,9 @@ extension Commands {
         var out = "\(server.name.value): CA \(source.name)"
         if source == .certManager { return out + "; cert-manager issues and renews the certificates in the cluster\n" }
         out += ", state \(backend.state.directory(for: server))\n"
+        if let r = backend.rotationStatus(server) {
+            out += "  CA rotation phase \(r.phase) of 2: the caBundle holds two CAs; the next step is due after \(Self.utc(r.due))\n"
+        }
         let stored = backend.inspect(server)
         if stored.isEmpty { return out + "  nothing issued yet; `extc build` issues it\n" }
         for c in stored {
@@ -48,10 +52,5 @@ extension Commands {
         return out
     }
 
-    static func utc(_ epoch: Int) -> String {
-        var t = time_t(epoch)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        return "\(parts.dateText) \(parts.timeText) UTC"
-    }
+    static func utc(_ epoch: Int) -> String { CertBackend.utc(epoch) }
 }

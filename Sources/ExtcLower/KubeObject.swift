@@ -55,14 +55,18 @@ public struct ServerTLS: Sendable {
 }
 
 public struct ServingPEM: Sendable {
+    /// The CA that signed the certificate (the Secret's `ca.crt`).
     public let caPEM: String
     public let certPEM: String
     public let keyPEM: String
+    /// What the APIServices' caBundle holds: `caPEM`, plus the other CA during a rotation.
+    public let bundlePEM: String
 
-    public init(caPEM: String, certPEM: String, keyPEM: String) {
+    public init(caPEM: String, certPEM: String, keyPEM: String, bundlePEM: String? = nil) {
         self.caPEM = caPEM
         self.certPEM = certPEM
         self.keyPEM = keyPEM
+        self.bundlePEM = bundlePEM ?? caPEM
     }
 }
 

@@ -53,7 +53,7 @@ extension ServerLowering {
         var caBundle: Node? = nil
         var annotations: [(String, String)] = []
         switch server.certs.ca.value {
-        case .generated, .files: caBundle = tls.serving.map { .string(Base64.encode($0.caPEM)) }
+        case .generated, .files: caBundle = tls.serving.map { .string(Base64.encode($0.bundlePEM)) }
         case .certManager: annotations = [("cert-manager.io/inject-ca-from", "\(n.namespace)/\(n.servingCertificate)")]
         case .serviceCA: annotations = [("service.beta.openshift.io/inject-cabundle", "true")]
         case .external: break

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExtcCheck
 import ExtcCerts
 import ExtcDriver
 
@@ -56,8 +57,11 @@ struct Certs: ParsableCommand {
         commandName: "certs",
         abstract: "Show the stored certificates, or rotate them.",
         discussion: """
-            --rotate leaf issues a new serving certificate under the same CA (the caBundle stays);
-            --rotate all also issues a new CA (the caBundle changes). Build afterwards to update output.
+            --rotate leaf issues new leaf certificates under the same CAs (the caBundle stays).
+            --rotate all starts a two-phase rotation of a generated serving CA: the caBundle first
+            holds the old and the new CA; the first build after --grace moves the serving certificate
+            to the new CA; the first build another --grace later drops the old CA. Apply the output of
+            each build. The etcd CA (and a CA with no usable predecessor) is replaced at once.
             """)
 
     @Argument(help: "Spec files (*.ext).")
@@ -66,13 +70,21 @@ struct Certs: ParsableCommand {
     @Option(help: "Replace certificates: leaf, or all (CA and leaf).")
     var rotate: Rotation = .none
 
+    @Option(help: ArgumentHelp("With --rotate all: the wait between the rotation's phases, such as 1h or 2d (default 1h).", valueName: "duration"))
+    var grace: String = "1h"
+
     @Option(help: ArgumentHelp("Certificate state directory.", valueName: "dir"))
     var state: String?
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
+    func validate() throws {
+        if Names.duration(grace) == nil { throw ValidationError("--grace takes a duration such as 1h, 2d or 1w") }
+    }
+
     func run() throws {
-        try finish(Commands(console: diagnostics.console).certs(Inputs(files), state: StateDirectory(override: state), rotate: rotate))
+        try finish(Commands(console: diagnostics.console).certs(Inputs(files), state: StateDirectory(override: state), rotate: rotate,
+                                                                grace: Names.duration(grace)!))
     }
 }
 

@@ -143,7 +143,7 @@ struct CertTests {
         #expect(try Self.bundle(outcome).caPEM == first.caPEM)
     }
 
-    @Test("rotation: leaf keeps the CA, all replaces it")
+    @Test("rotation: leaf keeps the CA; all starts a CA rotation (the caBundle gains the new CA)")
     func rotation() throws {
         let state = Paths.temporaryDirectory()
         defer { Paths.cleanUp(state) }
@@ -152,7 +152,7 @@ struct CertTests {
         let leaf = try Self.bundle(Self.backend(state).material(for: s, rotate: .leaf))
         #expect(leaf.caPEM == first.caPEM && leaf.certPEM != first.certPEM)
         let all = try Self.bundle(Self.backend(state).material(for: s, rotate: .all))
-        #expect(all.caPEM != first.caPEM && all.certPEM != leaf.certPEM)
+        #expect(all.bundlePEM.hasPrefix(first.caPEM) && all.bundlePEM != first.caPEM)
     }
 
     /// The minimal sample with `storage MODE`.
@@ -288,6 +288,63 @@ struct CertTests {
         #expect(outcome.notes.first?.contains("the old one is kept as") == true)
         let kept = try FileManager.default.contentsOfDirectory(atPath: "\(state)/hello").filter { $0.hasPrefix("ca.key.replaced-") }
         #expect(kept.count == 1 && Paths.read("\(state)/hello/\(kept[0])") == oldKey)
+    }
+
+    /// Every certificate in a PEM bundle.
+    static func certificates(_ bundle: String) throws -> [Certificate] {
+        try bundle.components(separatedBy: "-----END CERTIFICATE-----\n").filter { $0.contains("BEGIN CERTIFICATE") }
+            .map { try Certificate.parse(pem: $0 + "-----END CERTIFICATE-----\n") }
+    }
+
+    /// `openssl verify` of the leaf against the bundle, when openssl is there; in-process otherwise.
+    static func verifies(_ leafPEM: String, _ bundle: String) throws -> Bool {
+        let leaf = try Certificate.parse(pem: leafPEM)
+        let inProcess = try certificates(bundle).contains { CertificateInfo.isSigned(leaf, by: $0) }
+        guard let openssl = Run.which("openssl") else { return inProcess }
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        Paths.write(bundle, to: "\(dir)/bundle.pem")
+        Paths.write(leafPEM, to: "\(dir)/leaf.pem")
+        let r = Run.program(openssl, ["verify", "-attime", String(Fixed.now + 3 * 86_400), "-CAfile", "\(dir)/bundle.pem", "\(dir)/leaf.pem"])
+        return inProcess && r.status == 0
+    }
+
+    @Test("CA rotation in two phases: both CAs trusted while the serving certificate moves, then the old one dropped")
+    func twoPhaseRotation() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        let hour = 3600, t0 = Fixed.now
+        let start = try Self.bundle(Self.backend(state, now: t0).material(for: s))
+        #expect(start.bundlePEM == start.caPEM)
+
+        let rotating = Self.backend(state, now: t0 + 60).material(for: s, rotate: .all)
+        let p1 = try Self.bundle(rotating)
+        #expect(rotating.notes.first?.contains("started a two-phase CA rotation") == true, "\(rotating.notes)")
+        #expect(p1.certPEM == start.certPEM && p1.caPEM == start.caPEM, "phase 1 keeps the serving certificate")
+        #expect(try Self.certificates(p1.bundlePEM).count == 2)
+        #expect(try Self.verifies(p1.certPEM, p1.bundlePEM))
+        #expect(Self.backend(state, now: t0 + 120).rotationStatus(s)?.phase == 1)
+
+        let early = try Self.bundle(Self.backend(state, now: t0 + 30 * 60).material(for: s))
+        #expect(early.bundlePEM == p1.bundlePEM && early.certPEM == p1.certPEM, "nothing moves before the grace period")
+
+        let switching = Self.backend(state, now: t0 + 60 + hour + 1).material(for: s)
+        let p2 = try Self.bundle(switching)
+        #expect(switching.notes.contains { $0.contains("phase 2") }, "\(switching.notes)")
+        #expect(p2.caPEM != start.caPEM && p2.certPEM != start.certPEM)
+        #expect(try Self.certificates(p2.bundlePEM).count == 2)
+        #expect(try Self.verifies(p2.certPEM, p2.bundlePEM), "the new serving certificate")
+        #expect(try Self.verifies(start.certPEM, p2.bundlePEM), "pods still serving the old one")
+
+        let done = Self.backend(state, now: t0 + 60 + 2 * hour + 2).material(for: s)
+        let p3 = try Self.bundle(done)
+        #expect(done.notes.contains { $0.contains("rotation done") }, "\(done.notes)")
+        #expect(p3.bundlePEM == p2.caPEM && p3.certPEM == p2.certPEM)
+        #expect(try Self.verifies(p3.certPEM, p3.bundlePEM) && !(try Self.verifies(start.certPEM, p3.bundlePEM)))
+        #expect(Self.backend(state).rotationStatus(s) == nil)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: "\(state)/hello").filter { $0.hasPrefix("ca.key.replaced-") }
+        #expect(kept.count == 1, "the old CA key is kept aside")
     }
 
     @Test("an unusable state directory is E0306")
