@@ -1,5 +1,8 @@
 import ExtcCheck
 import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A certificate and its key, as PEM text (the key is PKCS#8).
 public struct PEMPair: Sendable, Equatable {
@@ -85,6 +88,10 @@ public struct CertBackend: Sendable {
                 lock = try StateLock(state.root(for: server))
             }
             defer { withExtendedLifetime(lock) {} }
+            if server.certs.ca.value.isLocal || server.storage != nil {
+                try state.claim(for: server, write: !dryRun)
+                out.diagnostics += audit(server)
+            }
             let signer: CA?
             var caBundle: String? = nil
             switch server.certs.ca.value {
@@ -115,6 +122,9 @@ public struct CertBackend: Sendable {
                 }
                 out.etcd = EtcdBundle(caPEM: ca.pair.certPEM, server: pairs[0], peer: pairs[1], client: pairs[2])
             }
+        } catch let e as StateDirectory.Claimed {
+            out.diagnostics.append(Diagnostic(.stateOwnedByOtherSpec, "\(e)", at: server.name.span, note: "this apiserver's state",
+                                              help: "rename one of the two apiservers, or build one with its own `--state DIR`"))
         } catch let e as StateProblem {
             out.diagnostics.append(Diagnostic(.stateCAUnusable, "\(e)", at: server.span, note: "for this apiserver",
                                               help: "restore the key (or its permissions); to replace the CA instead, run `extc certs --rotate all`, which keeps the old files beside the new"))
@@ -168,6 +178,29 @@ public struct CertBackend: Sendable {
         return CA(pair: try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun), fresh: true)
     }
 
+    /// The stored material's hygiene, before it is used: a key others can read is set back to
+    /// 0600 (W0008); a certificate whose notBefore is ahead of the clock is reported (W0009) and
+    /// then replaced by the reuse rules.
+    func audit(_ server: APIServer) -> [Diagnostic] {
+        let dir = state.directory(for: server)
+        var out: [Diagnostic] = []
+        for name in FileIO.list(dir) {
+            let path = "\(dir)/\(name)"
+            if name.hasSuffix(".key"), let mode = FileIO.mode(of: path), mode & 0o077 != 0 {
+                let fixed = dryRun || chmod(path, 0o600) == 0
+                out.append(Diagnostic(.keyReadableByOthers, "\(path) was readable by others (mode \(String(mode, radix: 8)))", at: server.span,
+                                      note: "a private key", help: fixed && !dryRun ? "extc set it to 0600; rotate it if others may have read it"
+                                          : "set it to 0600 (`chmod 600 \(path)`); rotate it if others may have read it"))
+            }
+            if name.hasSuffix(".crt"), let bytes = try? FileIO.read(path),
+               let info = try? CertificateInfo(Certificate.parse(pem: String(decoding: bytes, as: UTF8.self))), info.notBefore > env.now() {
+                out.append(Diagnostic(.certificateFromTheFuture, "\(path) is not valid until \(Self.utc(info.notBefore)), after this machine's clock",
+                                      at: server.span, note: "clock skew", help: "check the clock; extc issues a certificate valid now"))
+            }
+        }
+        return out
+    }
+
     /// A new self-signed CA for `server`.
     func newCA(_ kind: CAKind, _ server: APIServer) throws -> (cert: Certificate, key: PrivateKey, pem: String) {
         let key = try Issuer.generateKey(server.certs.key.value)
@@ -186,6 +219,7 @@ public struct CertBackend: Sendable {
 
     func caProblem(_ p: StoredPair, _ server: APIServer) -> String? {
         if !CertificateInfo.matches(p.cert, p.key) { return "the stored CA key does not match its certificate" }
+        if p.info.notBefore > env.now() { return "the stored CA is not valid yet (clock skew)" }
         if !p.info.isCA { return "the stored CA certificate is not a CA" }
         let left = p.info.notAfter - env.now()
         if left <= server.certs.renewBefore.value { return expiry("the CA", left) }
@@ -219,6 +253,7 @@ public struct CertBackend: Sendable {
             return "its names changed from \(had.joined(separator: ",")) to \(want.joined(separator: ","))"
         }
         if p.info.usage != request.usage { return "its usage changed from \(p.info.usage) to \(request.usage)" }
+        if p.info.notBefore > env.now() { return "it is not valid yet (clock skew)" }
         let want = server.certs.key.value.rawValue
         if p.info.key.description != want { return "key algorithm changed from \(p.info.key) to \(want)" }
         let left = p.info.notAfter - env.now()

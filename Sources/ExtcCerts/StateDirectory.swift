@@ -25,6 +25,30 @@ public struct StateDirectory: Sendable {
 
     public func directory(for server: APIServer) -> String { "\(root(for: server))/\(server.name.value)" }
 
+    /// The spec a server's state belongs to is recorded in `<dir>/.spec`. Another spec claiming
+    /// it while the recorded one still exists throws `Claimed`; a recorded spec that is gone
+    /// (moved, renamed) hands the state over.
+    func claim(for server: APIServer, write: Bool) throws {
+        let dir = directory(for: server), record = "\(dir)/.spec"
+        let spec = Self.canonical(server.span.file.path)
+        if let bytes = try? FileIO.read(record) {
+            let owner = String(String(decoding: bytes, as: UTF8.self).prefix { $0 != "\n" })
+            if owner == spec { return }
+            if FileIO.exists(owner) { throw Claimed(directory: dir, owner: owner, server: server.name.value) }
+        }
+        if write, FileIO.isDirectory(dir) { try FileIO.write(spec + "\n", to: record, mode: 0o644) }
+    }
+
+    public struct Claimed: Error, CustomStringConvertible {
+        let directory: String, owner: String, server: String
+        public var description: String { "the certificate state \(directory) belongs to apiserver `\(server)` of \(owner)" }
+    }
+
+    static func canonical(_ path: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        return realpath(path, &buffer) != nil ? String(cString: buffer) : path
+    }
+
     /// Creates the root (0700 when extc creates it; an existing directory keeps its mode) with a
     /// .gitignore, and the server's directory (always 0700: extc owns it). A .gitignore extc did
     /// not write is extended with `*`, never replaced.

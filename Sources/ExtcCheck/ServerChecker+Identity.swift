@@ -100,6 +100,39 @@ extension ServerChecker {
         return Located(v.text, v.span)
     }
 
+    /// Limits that OpenSSL and the filesystem impose, checked here so `check` reports them with a
+    /// span: a certificate's common name has at most 64 characters (E0137); a dir layout's file
+    /// name at most 255 bytes (W0010, since only that layout writes one).
+    mutating func checkLengths(name: Located<String>?, namespace: Located<String>?, service: Located<String>?,
+                               groups: [ServedGroup]?, ca: CASource?) {
+        if let service, let namespace {
+            let cn = "\(service.value).\(namespace.value).svc"
+            if cn.utf8.count > Self.maxCommonName {
+                error(.nameTooLongForCertificate, "the serving certificate's name `\(cn)` has \(cn.utf8.count) characters; a common name has at most \(Self.maxCommonName)",
+                      service.span, note: "service", labels: [Label(namespace.span, "namespace")],
+                      help: "shorten the service or the namespace by \(cn.utf8.count - Self.maxCommonName) characters")
+            }
+        }
+        if let name, ca == .generated, name.value.utf8.count + Self.caSuffix > Self.maxCommonName {
+            let most = Self.maxCommonName - Self.caSuffix
+            error(.nameTooLongForCertificate, "apiserver name `\(name.value)` has \(name.value.utf8.count) characters; with a generated CA it has at most \(most)",
+                  name.span, note: "names the CA `\(name.value)-ca@<time>`", help: "shorten the name to at most \(most) characters")
+        }
+        for g in groups ?? [] {
+            for v in g.versions where "\(v.name.value).\(g.name.value)".utf8.count > Self.maxFileName - Self.fileNameOverhead {
+                warn(.nameTooLongForFile, "APIService `\(v.name.value).\(g.name.value)` is too long to be a file name in the dir and kustomize layouts", v.name.span,
+                     note: "\("\(v.name.value).\(g.name.value)".utf8.count) characters", help: "use the stream layout (-o FILE), or a shorter group")
+            }
+        }
+    }
+
+    static let maxCommonName = 64
+    /// `-ca@` and ten digits of Unix time.
+    static let caSuffix = 14
+    static let maxFileName = 255
+    /// `NN-apiservice.` and `.yaml` around an APIService's name in the dir layout.
+    static let fileNameOverhead = 19
+
     func labelHelp(_ s: String) -> String {
         let fixed = String(s.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(63))
             .trimmingCharacters(in: "-")

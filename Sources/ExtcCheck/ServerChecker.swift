@@ -100,6 +100,8 @@ struct ServerChecker {
         let (account, createAccount) = checkServiceAccount(f["service-account"], name: name)
         let certs = checkCerts(f["certs"])
         let acknowledged = f["acknowledge"].map { checkAcknowledge($0) } ?? []
+        // With storage, E0136's stricter limit on the name already applies.
+        checkLengths(name: storageEntry == nil ? name : nil, namespace: namespace, service: service, groups: groups, ca: certs?.ca.value)
         guard !bag.hasErrors, let name, let groups, let namespace, let service, let port, let image,
               let pull, let replicas, let certs, let library, let pod, let serving, let account,
               storageEntry == nil || storage != nil else { return nil }

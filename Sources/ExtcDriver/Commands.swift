@@ -79,7 +79,10 @@ public struct Commands {
         if withheld { options.includeSecrets = false }
         let backend = CertBackend(state: request.state, env: request.env, dryRun: request.check)
         let output: BuildOutput
-        do { output = try Builder.build(program, options: options, certs: backend) } catch {
+        do { output = try Builder.build(program, options: options, certs: backend) } catch let e as IOError {
+            console.error("\(e)")
+            return .ioError
+        } catch {
             console.error("emitting output failed: \(error)")
             return .internalError
         }

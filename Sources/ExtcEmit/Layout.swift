@@ -40,6 +40,10 @@ public enum Layouts {
             return [OutputFile(name: "", contents: try Emit.stream(objects, format: format),
                                sensitive: objects.contains { $0.sensitive })]
         }
+        // Every name is checked before anything is rendered or written: a layout is all or nothing.
+        if let long = objects.map({ fileName($0, format: format) }).first(where: { $0.utf8.count > 255 }) {
+            throw IOError(long, "is longer than a file name may be (255 bytes; W0010); use the stream layout")
+        }
         var files = try objects.map { o in
             OutputFile(name: fileName(o, format: format), contents: try Emit.single(o, format: format), sensitive: o.sensitive)
         }

@@ -42,6 +42,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case duplicateAPIService = "E0130"
     case duplicateService = "E0131"
     case reservedLabel = "E0132"
+    case nameTooLongForCertificate = "E0137"
     case unsupportedLibrary = "E0133"
     case sidecarReplicas = "E0134"
     case storageFieldForMode = "E0135"
@@ -56,6 +57,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case stateUnusable = "E0306"
     case configFileUnreadable = "E0307"
     case stateCAUnusable = "E0308"
+    case stateOwnedByOtherSpec = "E0309"
     // Internal
     case internalInvariant = "E0900"
     // Warnings
@@ -66,6 +68,9 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case certificateExpiring = "W0005"
     case privilegedPort = "W0006"
     case argNotFlag = "W0007"
+    case keyReadableByOthers = "W0008"
+    case certificateFromTheFuture = "W0009"
+    case nameTooLongForFile = "W0010"
 
     public var severity: Severity { rawValue.hasPrefix("W") ? .warning : .error }
 

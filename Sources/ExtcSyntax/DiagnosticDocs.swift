@@ -214,6 +214,20 @@ extension DiagnosticCode {
             file or its permissions; or run `extc certs --rotate all` to issue a new CA, which keeps
             the old files beside the new ones (`ca.key.replaced-<time>`).
             """)
+        case .stateOwnedByOtherSpec: return ("state directory of another spec", """
+            Each apiserver's certificate state (`.extc/NAME/`) belongs to one spec file; extc
+            records which in `.extc/NAME/.spec`. Two specs in one directory that define an apiserver
+            of the same name would otherwise share, and overwrite, each other's CA and keys, and
+            re-issue the serving certificate on every other build. Rename one apiserver, or give one
+            of the builds its own `--state DIR`. A spec that was moved or renamed takes its state
+            over (the recorded spec no longer exists).
+            """)
+        case .nameTooLongForCertificate: return ("name too long for a certificate", """
+            A certificate's subject common name holds at most 64 characters (X.509, RFC 5280's
+            ub-common-name). The serving certificate's is `SERVICE.NAMESPACE.svc`, and a generated
+            CA's `NAME-ca@<time>`, so the service and namespace together, and the apiserver name,
+            must be short enough. Shorten the names shown.
+            """)
         case .internalInvariant: return ("internal error: generated objects are inconsistent", """
             After lowering, extc checks the object set (binding subjects, selectors, ports, Secret,
             APIService versions). A failure is a bug in extc, not in the spec; please report it with
@@ -242,6 +256,24 @@ extension DiagnosticCode {
         case .privilegedPort: return ("privileged port", """
             The container drops all capabilities and runs as non-root, so binding a port below 1024
             fails unless the node allows unprivileged low ports. Use a port of 1024 or more (8443).
+            """)
+        case .keyReadableByOthers: return ("private key readable by others", """
+            A key file in the state directory could be read by other users (its mode allowed group
+            or world access), for example after a copy or an archive extraction. extc sets it back
+            to 0600 and warns, since someone may already have read it: rotate the key if the
+            machine is shared (`extc certs --rotate leaf`, or `--rotate all` for a CA).
+            """)
+        case .certificateFromTheFuture: return ("certificate not yet valid", """
+            A stored certificate's notBefore is later than this machine's clock: the clock jumped
+            back, or the state came from a machine whose clock ran ahead. Clients with the correct
+            time would reject it too, so extc issues a new one (under the same CA when only the
+            leaf is affected). Check the clock.
+            """)
+        case .nameTooLongForFile: return ("name too long for a file", """
+            In the `dir` and `kustomize` layouts each object is a file named after its kind and
+            name; a file name has at most 255 bytes. An APIService is named `VERSION.GROUP`, so a
+            very long group cannot be written as a layout (the stream layout is unaffected); a dir
+            build with such a name stops before it writes anything.
             """)
         case .argNotFlag: return ("first arg is not a flag", """
             extc puts its own flags (the secure port and certificate, and storage's etcd flags) first

@@ -70,11 +70,13 @@ struct CertTests {
         defer { Paths.cleanUp(repo) }
         chmod(repo, 0o755)
         Paths.write("node_modules/\n", to: "\(repo)/.gitignore")
-        _ = try Self.bundle(Self.backend(repo).material(for: try Self.server()))
+        let spec = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(spec) }
+        _ = try Self.bundle(Self.backend(repo).material(for: try Self.server(in: spec)))
         #expect(FileIO.mode(of: repo) == 0o755, "`--state .` must not chmod the repository")
         #expect(Paths.read("\(repo)/.gitignore") == "node_modules/\n# Added by extc: what holds private keys\n*\n")
         #expect(FileIO.mode(of: "\(repo)/hello") == 0o700)
-        _ = try Self.bundle(Self.backend(repo).material(for: try Self.server()))
+        _ = try Self.bundle(Self.backend(repo).material(for: try Self.server(in: spec)))
         #expect(Paths.read("\(repo)/.gitignore").components(separatedBy: "# Added by extc").count == 2, "added once")
     }
 
@@ -266,12 +268,12 @@ struct CertTests {
         }
         let damaged = FileManager.default.fileExists(atPath: key) ? Paths.read(key) : nil, certText = Paths.read(cert)
         let outcome = Self.backend(state).material(for: s)
-        #expect(outcome.diagnostics.map(\.code) == [.stateCAUnusable], "\(outcome.diagnostics.map(\.message)) \(outcome.notes)")
+        #expect(outcome.diagnostics.filter(\.isError).map(\.code) == [.stateCAUnusable], "\(outcome.diagnostics.map(\.message)) \(outcome.notes)")
         #expect(outcome.material == nil && outcome.notes.isEmpty)
         #expect((FileManager.default.fileExists(atPath: key) ? Paths.read(key) : nil) == damaged && Paths.read(cert) == certText,
                 "nothing is replaced")
         let rotated = Self.backend(state).material(for: s, rotate: .all)
-        #expect(rotated.diagnostics.isEmpty && rotated.notes.first?.contains("the old one is kept as") == true, "\(rotated.notes)")
+        #expect(rotated.diagnostics.allSatisfy { !$0.isError } && rotated.notes.first?.contains("the old one is kept as") == true, "\(rotated.notes)")
         let kept = try FileManager.default.contentsOfDirectory(atPath: "\(state)/hello").filter { $0.contains(".replaced-") }
         #expect(kept.contains { $0.hasPrefix("ca.crt.replaced-") })
         if damaged != nil { #expect(kept.contains { $0.hasPrefix("ca.key.replaced-") }) }
@@ -345,6 +347,39 @@ struct CertTests {
         #expect(Self.backend(state).rotationStatus(s) == nil)
         let kept = try FileManager.default.contentsOfDirectory(atPath: "\(state)/hello").filter { $0.hasPrefix("ca.key.replaced-") }
         #expect(kept.count == 1, "the old CA key is kept aside")
+    }
+
+    @Test("a key others can read is set back to 0600 with W0008; a certificate from the future is W0009 and re-issued")
+    func hygiene() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        let first = try Self.bundle(Self.backend(state).material(for: s))
+        chmod("\(state)/hello/tls.key", 0o644)
+        let again = Self.backend(state).material(for: s)
+        #expect(again.diagnostics.map(\.code) == [.keyReadableByOthers] && FileIO.mode(of: "\(state)/hello/tls.key") == 0o600)
+        #expect(try Self.bundle(again) == first, "the material itself is reused")
+        // The clock ran back a day: every stored certificate is from the future.
+        let earlier = Self.backend(state, now: Fixed.now - 86_400).material(for: s)
+        #expect(earlier.diagnostics.filter { $0.code == .certificateFromTheFuture }.count == 2, "\(earlier.diagnostics.map(\.message))")
+        #expect(earlier.diagnostics.allSatisfy { !$0.isError })
+        let p = try Self.bundle(earlier)
+        #expect(p.caPEM != first.caPEM && p.certPEM != first.certPEM, "\(earlier.notes)")
+        #expect(try CertificateInfo(Certificate.parse(pem: p.certPEM)).notBefore <= Fixed.now - 86_400)
+    }
+
+    @Test("two specs with an apiserver of the same name never share a state directory (E0309)")
+    func oneStatePerSpec() throws {
+        let state = Paths.temporaryDirectory(), a = Paths.temporaryDirectory(), b = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state); Paths.cleanUp(a); Paths.cleanUp(b) }
+        _ = try Self.bundle(Self.backend(state).material(for: try Self.server(in: a)))
+        let other = Self.backend(state).material(for: try Self.server(in: b))
+        #expect(other.diagnostics.map(\.code) == [.stateOwnedByOtherSpec] && other.material == nil)
+        let owner = try Self.server(in: a)
+        #expect(Self.backend(state).material(for: owner).diagnostics.isEmpty, "the owner keeps building")
+        try FileManager.default.removeItem(atPath: "\(a)/spec.ext")
+        let moved = try Self.server(in: b)
+        #expect(Self.backend(state).material(for: moved).diagnostics.isEmpty, "a moved spec takes its state over")
     }
 
     @Test("an unusable state directory is E0306")

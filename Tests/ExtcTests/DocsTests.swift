@@ -140,3 +140,22 @@ struct FuzzTests {
         }
     }
 }
+
+/// libFuzzer over the front end (Fuzz/build.sh), 100,000 inputs, in CI (or with EXTC_FUZZ=1):
+/// no crash, no leak, no hang. Outside CI it is skipped: building with the sanitizers takes a while.
+struct LibFuzzerTests {
+    static var enabled: Bool { Run.inCI || ProcessInfo.processInfo.environment["EXTC_FUZZ"] == "1" }
+
+    @Test("100,000 libFuzzer inputs find no crash", .enabled(if: enabled), .timeLimit(.minutes(15)))
+    func libFuzzer() throws {
+        let build = Run.program("/bin/bash", ["\(Paths.packageRoot)/Fuzz/build.sh"], timeout: 600)
+        #expect(build.status == 0, "\(build.stderr.suffix(2000))")
+        guard build.status == 0 else { return }
+        let corpus = Paths.temporaryDirectory("extc-fuzz")
+        defer { Paths.cleanUp(corpus) }
+        let r = Run.program("\(Paths.packageRoot)/Fuzz/fuzz-extc", ["-runs=100000", "-timeout=10", "-rss_limit_mb=4096", corpus, Paths.samples],
+                            environment: ["SWIFT_BACKTRACE": "enable=no", "PATH": "/usr/bin:/bin"], timeout: 840)
+        #expect(r.status == 0, "\(r.stderr.suffix(3000))")
+        #expect(r.stderr.contains("Done 100000 runs"), "\(r.stderr.suffix(500))")
+    }
+}

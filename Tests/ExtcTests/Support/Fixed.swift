@@ -62,7 +62,7 @@ enum Fixed {
         let fixture = stateFixture(for: paths)
         let fm = FileManager.default
         for server in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where !server.hasPrefix(".") {
-            for file in (try? fm.contentsOfDirectory(atPath: "\(dir)/\(server)")) ?? [] {
+            for file in (try? fm.contentsOfDirectory(atPath: "\(dir)/\(server)")) ?? [] where !file.hasPrefix(".") {
                 // Only what changed: parallel tests seeded from the same fixture must not race on it.
                 let text = Paths.read("\(dir)/\(server)/\(file)"), target = "\(fixture)/\(server)/\(file)"
                 if Paths.read(target) != text { Paths.write(text, to: target) }
