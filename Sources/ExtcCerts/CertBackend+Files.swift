@@ -7,7 +7,7 @@ extension CertBackend {
         let span = server.certs.ca.span
         let dir = FileIO.directory(of: server.span.file.path)
         func fail(_ code: DiagnosticCode, _ message: String, _ help: String) -> CA? {
-            diagnostics.append(Diagnostic(code, message, at: span, note: "CA given here", help: help))
+            diagnostics.append(Diagnostic(code, message, at: span, note: "your CA, named here", help: help))
             return nil
         }
         let certFile = FileIO.resolve(certPath, relativeTo: dir), keyFile = FileIO.resolve(keyPath, relativeTo: dir)
@@ -36,7 +36,7 @@ extension CertBackend {
         let left = info.notAfter - env.now()
         if left <= server.certs.renewBefore.value {
             return fail(.caTooShort, left <= 0 ? "the CA in \(certFile) has expired" : "the CA in \(certFile) expires in \(left / 86_400) days, within renew-before",
-                        "renew the CA, then build again")
+                        "extc cannot renew a CA you own: renew it (same key or new), replace \(certFile) and \(keyFile), then build; or lower `renew-before`")
         }
         guard let normalized = try? cert.pem() else { return nil }
         return CA(pair: StoredPair(certPEM: normalized, keyPEM: keyPEM, cert: cert, key: key, info: info), fresh: false)

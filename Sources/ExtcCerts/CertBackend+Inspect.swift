@@ -35,11 +35,42 @@ extension CertBackend {
     /// W0005 for each stored certificate within its renewal window.
     public func expiryWarnings(_ server: APIServer) -> [Diagnostic] {
         inspect(server).compactMap { c in
+            if case .files = server.certs.ca.value, c.role == "CA" { return nil }  // your CA: E0305 says what to do
             let left = c.info.notAfter - env.now()
             guard left <= server.certs.renewBefore.value else { return nil }
             let when = left <= 0 ? "has expired" : "expires in \(max(1, left / 86_400)) day\(left / 86_400 == 1 ? "" : "s")"
             return Diagnostic(.certificateExpiring, "the \(c.role) certificate of `\(server.name.value)` \(when)", at: server.span,
                               note: "stored in \(c.path)", help: "`extc build` renews it (renew-before \(Names.formatDuration(server.certs.renewBefore.value)))")
+        }
+    }
+}
+
+extension CertBackend {
+    /// Everything a build's certificate pass would report, without issuing or writing anything:
+    /// a `ca files` CA that is missing, not a CA, mismatched, encrypted or expiring (E0301-E0305),
+    /// stored state another spec owns (E0309), a stored CA that cannot be read (E0308), and the
+    /// state's hygiene (W0008, W0009). `extc check` runs it, so check is the whole gate.
+    public func preflight(_ server: APIServer) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        if case .files(let cert, let key) = server.certs.ca.value { _ = fileCA(server, cert, key, &out) }
+        guard server.certs.ca.value.isLocal || server.storage != nil, FileIO.isDirectory(state.directory(for: server)) else { return out }
+        do { try state.claim(for: server, write: false) } catch let e as StateDirectory.Claimed {
+            out.append(Diagnostic(.stateOwnedByOtherSpec, "\(e)", at: server.name.span, note: "this apiserver's state",
+                                  help: "rename one of the two apiservers, or build one with its own `--state DIR`"))
+            return out
+        } catch {}
+        let dir = state.directory(for: server)
+        for kind in CAKind.allCases where kind == .etcd ? server.storage != nil : server.certs.ca.value == .generated {
+            let cert = "\(dir)/\(kind.stem).crt", key = "\(dir)/\(kind.stem).key"
+            guard FileIO.exists(cert) || FileIO.exists(key) else { continue }
+            if (try? StoredPair.load(certPath: cert, keyPath: key)) == nil {
+                out.append(Diagnostic(.stateCAUnusable, "the stored \(kind.label) in \(dir) cannot be used", at: server.span, note: "for this apiserver",
+                                      help: "restore the key (or its permissions); to replace the CA instead, run `extc certs --rotate all`"))
+            }
+        }
+        return out + audit(server).map { d in
+            // check writes nothing: the key is reported, not fixed.
+            d.code == .keyReadableByOthers ? Diagnostic(d.code, d.message, at: d.span, note: d.note, help: "set it to 0600; rotate it if others may have read it") : d
         }
     }
 }

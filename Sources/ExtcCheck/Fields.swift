@@ -43,6 +43,8 @@ struct Fields {
     private var first: [Int?]
     private var all: [[Int]]
     private var present: [Bool]
+    /// The field each unknown name was probably meant to be (its did-you-mean).
+    private var meant: Set<String> = []
     let owner: Span
 
     /// `context` ("apiserver `x`") is only rendered when a diagnostic needs it.
@@ -56,6 +58,7 @@ struct Fields {
         for (n, e) in entries.enumerated() {
             let name = e.head.text
             guard let i = table.index[name] else {
+                if let guess = Suggest.closest(to: name, in: table.names) { meant.insert(guess) }
                 let where_ = context()
                 diagnostics.add(Diagnostic(.unknownField, "unknown field `\(name)` in \(where_)", at: e.head.span,
                                            note: "not a field of \(where_)",
@@ -114,9 +117,10 @@ struct Fields {
         return i
     }
 
-    /// Reports a required field that is absent.
+    /// Reports a required field that is absent, unless a misspelling of it was reported already
+    /// (`version` for `versions`): the cause is shown, never its cascade.
     func require(_ name: String, in context: String, example: String, diagnostics: inout DiagnosticBag) {
-        guard !has(name) else { return }
+        guard !has(name), !meant.contains(name) else { return }
         diagnostics.add(Diagnostic(.missingField, "\(context) has no `\(name)`", at: owner, note: "`\(name)` is required",
                                    help: "add `\(example)`"))
     }

@@ -17,9 +17,13 @@ extension Commands {
         let paths = inputs.paths()
         guard !paths.isEmpty else { console.error("no spec files given"); return .usage }
         var status = ExitStatus.success
-        for path in paths {
-            let bytes: [UInt8]
-            do { bytes = try FileIO.read(path) } catch { console.error("\(error)"); status = .ioError; continue }
+        if case .write = mode, paths.contains(Inputs.stdin) {
+            console.error("fmt --write cannot rewrite standard input; `extc fmt -` prints the formatted spec")
+            return .usage
+        }
+        for argument in paths {
+            let path: String, bytes: [UInt8]
+            do { (path, bytes) = try inputs.read(argument) } catch { console.error("\(error)"); status = .ioError; continue }
             let (syntax, diagnostics) = Parser.parse(SourceFile(path: path, bytes: bytes))
             if diagnostics.contains(where: \.isError) {
                 console.report(diagnostics)

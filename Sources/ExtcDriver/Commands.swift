@@ -36,7 +36,7 @@ public struct Commands {
             return (nil, .usage)
         }
         do {
-            let result = try frontEnd.compile(paths: paths)
+            let result = try frontEnd.compile(paths: paths, inputs: inputs)
             return (result, result.hasErrors ? .specErrors : .success)
         } catch {
             console.error("\(error)")
@@ -44,16 +44,25 @@ public struct Commands {
         }
     }
 
-    public func check(_ inputs: Inputs, state: StateDirectory, env: CertEnvironment = .system) -> ExitStatus {
+    /// Every diagnostic a build could raise from the specs and the files they name, writing
+    /// nothing. `denyWarnings`: any warning fails the check (exit 1).
+    public func check(_ inputs: Inputs, state: StateDirectory, env: CertEnvironment = .system, denyWarnings: Bool = false) -> ExitStatus {
         let (result, status) = compile(inputs)
         guard let result else { return status }
         var diagnostics = result.diagnostics
         if let program = result.program {
             let backend = CertBackend(state: state, env: env, dryRun: true)
-            diagnostics += program.servers.flatMap(backend.expiryWarnings)
+            diagnostics += program.servers.flatMap { backend.preflight($0) + backend.expiryWarnings($0) }
+            diagnostics += ConfigFileReader.read(program).1
         }
+        diagnostics = diagnostics.sortedBySource()
         console.report(diagnostics)
         console.summary(diagnostics)
+        if diagnostics.contains(where: \.isError) { return status == .success ? .specErrors : status }
+        if denyWarnings, !diagnostics.isEmpty {
+            console.error("warnings are denied (--deny warnings)")
+            return .specErrors
+        }
         return status
     }
 

@@ -6,6 +6,9 @@ import Glibc
 public enum DiagnosticsFormat: String, Sendable, CaseIterable {
     case human
     case json
+    /// GitHub Actions workflow commands (`::error file=...,line=...,col=...::message`), which
+    /// annotate the pull request's lines.
+    case github
 }
 
 /// Writes to the standard streams. Diagnostics, notes and status lines go to stderr; only the
@@ -52,6 +55,9 @@ public struct Console: Sendable {
         switch format {
         case .json:
             for d in shown { Console.err(DiagnosticJSON.render(d) + "\n") }
+        case .github:
+            // Workflow commands are read from stdout or stderr alike; stderr keeps stdout the product's.
+            for d in shown { Console.err(GitHubAnnotation.render(d) + "\n") }
         case .human:
             let renderer = DiagnosticRenderer(color: color)
             for d in shown { Console.err(renderer.render(d) + "\n") }
@@ -78,6 +84,7 @@ public struct Console: Sendable {
         switch format {
         case .human: Console.err((color ? "\u{1B}[1;31merror\u{1B}[0m" : "error") + ": \(s)\n")
         case .json: Console.err(JSONText.object([("severity", "\"error\""), ("message", JSONText.quote(s))]) + "\n")
+        case .github: Console.err("::error::\(GitHubAnnotation.escape(s, property: false))\n")
         }
     }
 }
@@ -88,4 +95,33 @@ extension tm {
     var timeText: String { "\(Self.two(tm_hour)):\(Self.two(tm_min)):\(Self.two(tm_sec))" }
 
     private static func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+}
+
+/// One diagnostic as a GitHub Actions workflow command.
+public enum GitHubAnnotation {
+    public static func render(_ d: Diagnostic) -> String {
+        let start = d.span.file.location(of: d.span.start), end = d.span.file.location(of: max(d.span.start, d.span.end))
+        let level = d.severity == .error ? "error" : "warning"
+        let properties = [("file", d.span.file.path), ("line", String(start.line)), ("col", String(start.column)),
+                          ("endLine", String(end.line)), ("endColumn", String(end.column)), ("title", "extc \(d.code.rawValue)")]
+            .map { "\($0.0)=\(escape($0.1, property: true))" }.joined(separator: ",")
+        let text = d.message + (d.help.map { "\nhelp: \($0)" } ?? "")
+        return "::\(level) \(properties)::\(escape(text, property: false))"
+    }
+
+    /// GitHub's escaping: `%`, CR and LF always; `:` and `,` too in properties.
+    static func escape(_ s: String, property: Bool) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "%": out += "%25"
+            case "\r": out += "%0D"
+            case "\n": out += "%0A"
+            case ":" where property: out += "%3A"
+            case "," where property: out += "%2C"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
 }

@@ -35,11 +35,11 @@ public final class FrontEnd {
     }
 
     /// Parses and checks; an unreadable file throws before anything is checked.
-    public func compile(paths: [String]) throws -> Result {
+    public func compile(paths: [String], inputs: Inputs = Inputs([])) throws -> Result {
         var files: [FileSyntax] = []
         var diagnostics: [Diagnostic] = []
-        for path in paths {
-            let bytes = try Self.readSpec(path)
+        for argument in paths {
+            let (path, bytes) = try inputs.read(argument)
             if let hit = cache[path], hit.bytes == bytes {
                 files.append(hit.syntax)
                 diagnostics += hit.diagnostics

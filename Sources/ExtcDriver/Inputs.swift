@@ -7,8 +7,33 @@ import Glibc
 /// itself (quoted, so the shell leaves it alone), which lets `watch` pick up files added later.
 public struct Inputs: Sendable {
     public let arguments: [String]
+    /// What `-` (standard input) is called in messages, and where its state and relative paths
+    /// are resolved from (`--stdin-filename`); `<stdin>` in the current directory by default.
+    public let stdinName: String?
 
-    public init(_ arguments: [String]) { self.arguments = arguments }
+    public init(_ arguments: [String], stdinName: String? = nil) {
+        self.arguments = arguments
+        self.stdinName = stdinName
+    }
+
+    /// The argument that names standard input.
+    public static let stdin = "-"
+
+    /// A spec's name for messages and its bytes: `-` reads standard input (bounded like a file).
+    func read(_ path: String) throws -> (name: String, bytes: [UInt8]) {
+        guard path == Self.stdin else { return (path, try FrontEnd.readSpec(path)) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw IOError.errno("standard input", "cannot read") }
+            if n == 0 { break }
+            out += chunk[0..<n]
+            guard out.count <= FrontEnd.maxSpecBytes else { throw IOError("standard input", "has more than \(FrontEnd.maxSpecBytes) bytes") }
+        }
+        return (stdinName ?? "<stdin>", out)
+    }
 
     public static func isGlob(_ s: String) -> Bool { s.contains { "*?[".contains($0) } }
 

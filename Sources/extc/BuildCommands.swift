@@ -27,6 +27,9 @@ struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Certificate state directory (default: .extc/ beside each spec).", valueName: "dir"))
     var state: String?
 
+    @Option(help: ArgumentHelp("The name standard input (`-`) goes by: in messages, and for the state (.extc/ beside it) and relative paths.", valueName: "path"))
+    var stdinFilename: String?
+
     func validate() throws {
         if output != nil, outDir != nil { throw ValidationError("give -o or --out-dir, not both") }
         if outDir != nil, layout == .stream { throw ValidationError("--out-dir writes the dir or kustomize layout") }
@@ -36,7 +39,7 @@ struct OutputOptions: ParsableArguments {
     }
 
     func request(_ files: [String]) -> BuildRequest {
-        var r = BuildRequest(inputs: Inputs(files))
+        var r = BuildRequest(inputs: Inputs(files, stdinName: stdinFilename))
         let layout = self.layout ?? (outDir != nil ? .dir : .stream)
         r.options.layout = layout
         r.options.format = format
@@ -60,7 +63,7 @@ struct Build: ParsableCommand {
               extc build samples/wardle.ext --no-secrets --out-dir deploy/ --check
             """)
 
-    @Argument(help: "Spec files (*.ext). A quoted glob is expanded by extc.")
+    @Argument(help: "Spec files (*.ext); `-` reads standard input. A quoted glob is expanded by extc.")
     var files: [String]
 
     @OptionGroup var out: OutputOptions
@@ -105,6 +108,7 @@ struct Watch: ParsableCommand {
 
     func validate() throws {
         if out.output == nil, out.outDir == nil { throw ValidationError("watch needs -o FILE or --out-dir DIR") }
+        if files.contains("-") { throw ValidationError("watch rebuilds when files change; it cannot watch standard input (-)") }
         if settle < 0 || settle > 10_000 { throw ValidationError("--settle is 0 to 10000 ms") }
     }
 

@@ -17,7 +17,7 @@ struct Extc: ParsableCommand {
 
 /// How diagnostics are shown; shared by every subcommand.
 struct DiagnosticOptions: ParsableArguments {
-    @Option(help: "Diagnostics as `human` text or `json` lines (on stderr).")
+    @Option(help: "Diagnostics as `human` text, `json` lines, or `github` (Actions annotations), on stderr.")
     var diagnostics: DiagnosticsFormat = .human
 
     @Option(help: "Colour: auto (on a terminal), always, never.")

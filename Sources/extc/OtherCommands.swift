@@ -7,18 +7,34 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check specs and print diagnostics (for PR checks). Writes nothing.",
-        discussion: "Also warns (W0005) when a stored certificate is within its renewal window.")
+        discussion: """
+            Reports everything a build would, without issuing or writing: the specs' diagnostics,
+            a `ca files` CA that is unusable or expiring (E0301-E0305), unreadable or foreign
+            certificate state (E0308, E0309), files a volume names (E0307), and stored certificates
+            within their renewal window (W0005).
+            """)
 
-    @Argument(help: "Spec files (*.ext).")
+    @Argument(help: "Spec files (*.ext); `-` reads standard input.")
     var files: [String]
+
+    @Option(help: ArgumentHelp("The name standard input (`-`) goes by: in messages, and for the state and relative paths.", valueName: "path"))
+    var stdinFilename: String?
 
     @Option(help: ArgumentHelp("Certificate state directory to inspect.", valueName: "dir"))
     var state: String?
 
+    @Option(help: ArgumentHelp("`warnings`: any warning fails the check (exit 1).", valueName: "warnings"))
+    var deny: String?
+
     @OptionGroup var diagnostics: DiagnosticOptions
 
+    func validate() throws {
+        if let deny, deny != "warnings" { throw ValidationError("--deny takes `warnings`") }
+    }
+
     func run() throws {
-        try finish(Commands(console: diagnostics.console).check(Inputs(files), state: StateDirectory(override: state)))
+        try finish(Commands(console: diagnostics.console).check(Inputs(files, stdinName: stdinFilename), state: StateDirectory(override: state),
+                                                                denyWarnings: deny == "warnings"))
     }
 }
 
@@ -26,10 +42,13 @@ struct Fmt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fmt",
         abstract: "Print specs in canonical form, or rewrite, check or diff them.",
-        discussion: "Formatting keeps every comment and never changes what a spec means.")
+        discussion: "Formatting keeps every comment and never changes what a spec means. `extc fmt -` formats standard input (for editors' format-on-save).")
 
-    @Argument(help: "Spec files (*.ext).")
+    @Argument(help: "Spec files (*.ext); `-` reads standard input.")
     var files: [String]
+
+    @Option(help: ArgumentHelp("The name standard input (`-`) goes by in messages.", valueName: "path"))
+    var stdinFilename: String?
 
     @Flag(help: "Rewrite the files in place.")
     var write = false
@@ -48,7 +67,7 @@ struct Fmt: ParsableCommand {
 
     func run() throws {
         let mode: FmtMode = diff ? .diff(check: check) : check ? .check : write ? .write : .print
-        try finish(Commands(console: diagnostics.console).fmt(Inputs(files), mode: mode))
+        try finish(Commands(console: diagnostics.console).fmt(Inputs(files, stdinName: stdinFilename), mode: mode))
     }
 }
 

@@ -149,6 +149,56 @@ struct CLITests {
         #expect(missing.status == 1 && missing.stderr.contains("error[E0307]") && missing.stderr.contains("config.yaml"))
     }
 
+    @Test("check is the whole gate: a missing `ca files` CA is E0301 there too; --deny warnings fails on warnings")
+    func checkGate() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/files.ext"
+        Paths.write(Paths.read("\(Paths.samples)/minimal.ext").replacingOccurrences(of: "  resource", with: "  certs { ca files \"ca.crt\" \"ca.key\" }\n  resource"), to: spec)
+        let r = Run.extc(["check", spec])
+        #expect(r.status == 1 && r.stderr.contains("error[E0301]") && r.stderr.contains("your CA, named here"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/.extc"), "check writes nothing")
+        let unpinned = "\(dir)/latest.ext"
+        Paths.write(Paths.read("\(Paths.samples)/minimal.ext").replacingOccurrences(of: ":v0.1.0", with: ":latest"), to: unpinned)
+        #expect(Run.extc(["check", unpinned]).status == 0)
+        let denied = Run.extc(["check", unpinned, "--deny", "warnings"])
+        #expect(denied.status == 1 && denied.stderr.contains("W0001"))
+    }
+
+    @Test("a misspelt required field reports the cause only, not the missing field it causes")
+    func noCascade() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        Paths.write(Paths.read("\(Paths.samples)/minimal.ext").replacingOccurrences(of: "versions  v1alpha1", with: "version   v1alpha1"), to: "\(dir)/s.ext")
+        let r = Run.extc(["check", "\(dir)/s.ext"])
+        #expect(r.stderr.contains("did you mean `versions`?") && !r.stderr.contains("has no `versions`"), "\(r.stderr)")
+    }
+
+    @Test("--diagnostics github prints workflow commands with file, line and column")
+    func githubAnnotations() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        Paths.write("apiserver x {\n  grup x.example.com\n}\n", to: "\(dir)/s.ext")
+        let r = Run.extc(["check", "\(dir)/s.ext", "--diagnostics", "github"])
+        let line = try #require(r.stderr.split(separator: "\n").first { $0.contains("E0101") })
+        #expect(line.hasPrefix("::error file=\(dir)/s.ext,line=2,col=3,endLine=2,endColumn=7,title=extc E0101::unknown field `grup`"))
+        #expect(line.contains("%0Ahelp%3A") == false && line.contains("%0Ahelp: did you mean `group`?"))
+    }
+
+    @Test("`-` reads standard input: fmt for editors, check and build with --stdin-filename")
+    func standardInput() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let messy = "apiserver  x {\n group   x.example.com\n}\n"
+        #expect(Run.extc(["fmt", "-"], stdin: messy).stdout == "apiserver x {\n  group x.example.com\n}\n")
+        #expect(Run.extc(["fmt", "--write", "-"], stdin: messy).status == 64)
+        let checked = Run.extc(["check", "-", "--stdin-filename", "specs/x.ext"], stdin: messy)
+        #expect(checked.status == 1 && checked.stderr.contains("specs/x.ext:1:1: error[E0103]"))
+        let built = Run.extc(["build", "-", "--stdin-filename", "specs/min.ext", "--no-secrets"], cwd: dir, stdin: Paths.read("\(Paths.samples)/minimal.ext"))
+        #expect(built.status == 0 && built.stdout.contains("kind: APIService"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/specs/.extc/hello/ca.key"), "state beside the named spec")
+    }
+
     @Test("fmt: print, --check, --diff, --write")
     func fmt() {
         let dir = Paths.temporaryDirectory()
