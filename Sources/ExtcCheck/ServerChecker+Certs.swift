@@ -48,12 +48,8 @@ extension ServerChecker {
         case ("cert-manager", 1): return Located(.certManager, v.span)
         case ("service-ca", 1): return Located(.serviceCA, v.span)
         case ("external", 2):
-            guard Names.isDNS1123Subdomain(e.args[1].text) else {
-                error(.invalidSubdomain, "`\(e.args[1].text)` is not a Secret name", e.args[1].span, note: "invalid name",
-                      help: "name the Secret (tls.crt, tls.key) that the CA's owner writes")
-                return nil
-            }
-            return Located(.external(secret: e.args[1].text), v.span.to(e.args[1].span))
+            guard let secret = objectName(e.args[1], "Secret name", help: "name the Secret (tls.crt, tls.key) that the CA's owner writes") else { return nil }
+            return Located(.external(secret: secret.value), v.span.to(e.args[1].span))
         case ("external", _):
             error(.wrongArity, "`ca external` takes the name of the serving Secret its owner writes", v.span, note: "Secret missing",
                   help: "write `ca external my-server-certs`")

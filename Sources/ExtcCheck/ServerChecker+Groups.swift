@@ -121,20 +121,8 @@ extension ServerChecker {
     /// `service-account NAME [existing]`; default: the server's name, created.
     mutating func checkServiceAccount(_ e: Entry?, name: Located<String>?) -> (Located<String>?, Bool) {
         guard let e else { return (name, true) }
-        let v = e.args[0]
-        var create = true
-        if e.args.count == 2 {
-            if e.args[1].text == "existing" { create = false } else {
-                error(.invalidValue, "the second value of `service-account` can only be `existing`", e.args[1].span, note: "unknown value",
-                      help: "write `service-account \(v.text) existing` to run as an account that already exists")
-            }
-        }
-        guard Names.isDNS1123Subdomain(v.text) else {
-            error(.invalidSubdomain, "ServiceAccount name `\(v.text)` is not a DNS-1123 subdomain", v.span, note: "invalid name",
-                  help: "use lowercase letters, digits, `-` and `.`")
-            return (nil, create)
-        }
-        return (Located(v.text, v.span), create)
+        let create = !existing(e, "service-account", help: "to run as an account that already exists")
+        return (objectName(e.args[0], "ServiceAccount name", help: "use lowercase letters, digits, `-` and `.`"), create)
     }
 
     /// `acknowledge W0003 ...`: warnings this server means to keep; only warning codes.

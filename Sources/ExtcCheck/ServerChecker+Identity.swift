@@ -74,15 +74,27 @@ extension ServerChecker {
         return "versions look like `v1`, `v1beta1` or `v2alpha3`"
     }
 
+    /// `FIELD NAME existing`: whether the second value says the object already exists.
+    mutating func existing(_ e: Entry, _ field: String, help: String) -> Bool {
+        guard e.args.count == 2 else { return false }
+        if e.args[1].text == "existing" { return true }
+        error(.invalidValue, "the second value of `\(field)` can only be `existing`", e.args[1].span, note: "unknown value",
+              help: "write `\(field) \(e.args[0].text) existing` \(help)")
+        return false
+    }
+
+    /// A reference to a named object (a DNS-1123 subdomain), or nil with E0111.
+    mutating func objectName(_ v: Value, _ what: String, help: String) -> Located<String>? {
+        guard Names.isDNS1123Subdomain(v.text) else {
+            error(.invalidSubdomain, "\(what) `\(v.text)` is not a DNS-1123 subdomain", v.span, note: "invalid name", help: help)
+            return nil
+        }
+        return Located(v.text, v.span)
+    }
+
     mutating func checkNamespace(_ e: Entry) -> (Located<String>?, Bool) {
         let v = e.args[0]
-        var create = !KnownAPIs.builtinNamespaces.contains(v.text)
-        if e.args.count == 2 {
-            if e.args[1].text == "existing" { create = false } else {
-                error(.invalidValue, "the second value of `namespace` can only be `existing`", e.args[1].span, note: "unknown value",
-                      help: "write `namespace \(v.text) existing` when the namespace already exists")
-            }
-        }
+        let create = !KnownAPIs.builtinNamespaces.contains(v.text) && !existing(e, "namespace", help: "when the namespace already exists")
         guard Names.isDNS1123Label(v.text) else {
             error(.invalidLabelName, "namespace `\(v.text)` is not a DNS-1123 label", v.span, note: "invalid namespace",
                   help: labelHelp(v.text))

@@ -18,14 +18,7 @@ extension ServerChecker {
         let annotations = f["annotations"].map { checkMetadata($0.block!, labels: false) } ?? []
         let labels = f["labels"].map { checkMetadata($0.block!, labels: true) } ?? []
         let nodeSelector = f["node-selector"].map { checkMetadata($0.block!, labels: true) } ?? []
-        let priority = f["priority-class"].map { v -> Located<String>? in
-            guard Names.isDNS1123Subdomain(v.args[0].text) else {
-                error(.invalidSubdomain, "priority class `\(v.args[0].text)` is not a DNS-1123 subdomain", v.args[0].span,
-                      note: "invalid name", help: "name a PriorityClass, such as `system-cluster-critical`")
-                return nil
-            }
-            return Located(v.args[0].text, v.args[0].span)
-        }
+        let priority = f["priority-class"].map { objectName($0.args[0], "priority class", help: "name a PriorityClass, such as `system-cluster-critical`") }
         let tolerations = f.every("toleration").compactMap { checkToleration($0) }
         let identity = f["run-as"].map { checkRunAs($0) } ?? Located(PodIdentity.standard, home)
         let spread = f["spread"].map { choice($0.args[0], "spread", ["nodes", "none"]) }.map { $0?.value == "nodes" } ?? (replicas >= 2)
@@ -145,12 +138,9 @@ extension ServerChecker {
                 keys[key] = keys[key] ?? a.span
             }
         default:
-            let ref = s.args[0]
-            guard Names.isDNS1123Subdomain(ref.text) else {
-                error(.invalidSubdomain, "`\(ref.text)` is not a \(s.head.text) name", ref.span, note: "invalid name", help: "name an existing \(s.head.text == "secret" ? "Secret" : "ConfigMap") in the namespace")
-                return nil
-            }
-            source = s.head.text == "secret" ? .secret(ref.text) : .configMap(ref.text)
+            let kind = s.head.text == "secret" ? "Secret" : "ConfigMap"
+            guard let ref = objectName(s.args[0], "\(kind) name", help: "name an existing \(kind) in the namespace") else { return nil }
+            source = s.head.text == "secret" ? .secret(ref.value) : .configMap(ref.value)
         }
         guard let mount = f["mount"] else {
             error(.missingField, "volume `\(name.text)` has no `mount`", name.span, note: "not mounted", help: "add `mount /path/in/the/container`")

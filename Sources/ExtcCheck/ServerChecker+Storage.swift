@@ -71,14 +71,7 @@ extension ServerChecker {
             ok = false
         }
         let size = f["size"].map { quantity($0.args[0], "size") } ?? Located("8Gi", mode.span)
-        let storageClass = f["storage-class"].map { v -> Located<String>? in
-            guard Names.isDNS1123Subdomain(v.args[0].text) else {
-                error(.invalidSubdomain, "storage class `\(v.args[0].text)` is not a DNS-1123 subdomain", v.args[0].span,
-                      note: "invalid name", help: "name a StorageClass of the cluster (`kubectl get storageclass`)")
-                return nil
-            }
-            return Located(v.args[0].text, v.args[0].span)
-        }
+        let storageClass = f["storage-class"].map { objectName($0.args[0], "storage class", help: "name a StorageClass of the cluster (`kubectl get storageclass`)") }
         let image = f["image"].map { checkImage($0.args[0]) }
             ?? (try? ImageReference.parse(Self.defaultEtcdImage).get()).map { Located($0, mode.span) }
         let prefix = f["prefix"].map { checkPrefix($0.args[0], group: group) } ?? group.map { Located("/registry/\($0.value)", mode.span) }
