@@ -28,6 +28,8 @@ public final class Watcher {
     let frontEnd = FrontEnd()
     private var inotify: Int32 = -1
     private var signals: Int32 = -1
+    /// The first sync has happened: later ones that add a watch found a directory again.
+    private var started = false
     /// Watch descriptor -> (directory, names that matter in it; globs allowed).
     private var watches: [Int32: (directory: String, names: [String])] = [:]
     private var extraFiles: [String] = []
@@ -55,7 +57,9 @@ public final class Watcher {
             guard let event = waitForChange() else { return .success }
             if event == .overflow { frontEnd.reset() }
             _ = rebuild()
-            syncWatches()
+            // A directory that came back (deleted and re-created, or replaced by a rename) is
+            // watched again; files that landed in it before the watch was in place need a build.
+            if syncWatches() { _ = rebuild() }
         }
     }
 
@@ -86,16 +90,32 @@ public final class Watcher {
         return true
     }
 
-    /// Watches every directory that holds an input (or a CA file), re-adding ones that were
-    /// deleted and re-created.
-    private func syncWatches() {
+    /// Watches every directory that holds an input (or a file a build reads), and each one's
+    /// parent for the directory's own name, so a spec directory that is deleted and re-created
+    /// (`rm -rf specs; mkdir specs; cp ...`) or renamed into place is found again. Returns
+    /// whether a directory that had no watch got one (its files may already have changed).
+    @discardableResult
+    private func syncWatches() -> Bool {
         let wanted = request.build.inputs.watchedDirectories(extra: extraFiles)
         let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
             | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)
-        for (dir, names) in wanted {
-            let wd = inotify_add_watch(inotify, dir, mask)
-            if wd >= 0 { watches[wd] = (dir, names) }
+        var parents: [(String, [String])] = []
+        for (dir, _) in wanted where dir != "/" && dir != "." {
+            let parent = FileIO.directory(of: dir), name = FileIO.baseName(of: dir)
+            if let i = parents.firstIndex(where: { $0.0 == parent }) { parents[i].1.append(name) } else { parents.append((parent, [name])) }
         }
+        var regained = false
+        for (dir, names) in wanted + parents {
+            let known = watches.values.contains { $0.directory == dir }
+            let wd = inotify_add_watch(inotify, dir, mask)
+            guard wd >= 0 else { continue }
+            // inotify returns the same descriptor for a directory watched twice: merge the names.
+            let merged = (watches[wd]?.names ?? []) + names.filter { !(watches[wd]?.names ?? []).contains($0) }
+            watches[wd] = (dir, merged)
+            if !known, wanted.contains(where: { $0.0 == dir }), started { regained = true }
+        }
+        started = true
+        return regained
     }
 
     // MARK: Events
@@ -156,6 +176,11 @@ public final class Watcher {
             return finish(start, status: status, objects: 0, written: 0, diagnostics: result.diagnostics)
         }
         extraFiles = caFiles(program)
+        if program.servers.isEmpty {
+            // A save in progress (an empty or truncated file) must not empty the output.
+            console.error("the specs define no apiserver; the previous output was kept")
+            return finish(start, status: .specErrors, objects: 0, written: 0, diagnostics: result.diagnostics)
+        }
         let backend = CertBackend(state: request.build.state, env: request.build.env)
         do {
             let output = try Builder.build(program, options: request.build.options, certs: backend)

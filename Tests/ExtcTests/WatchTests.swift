@@ -17,7 +17,10 @@ final class WatchSession {
         out = "\(dir)/out"
         Paths.write(text, to: spec)
         process.executableURL = URL(fileURLWithPath: Paths.extc)
-        process.arguments = ["watch", specArgument ?? spec, "--out-dir", out, "--state", "\(dir)/state", "--settle", "40"] + extraArgs
+        // `$DIR` in specArgument stands for the session's directory.
+        let home = dir
+        let argument = specArgument.map { $0.replacingOccurrences(of: "$DIR", with: home) } ?? spec
+        process.arguments = ["watch", argument, "--out-dir", out, "--state", "\(dir)/state", "--settle", "40"] + extraArgs
         log = "\(dir)/watch.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: log)
@@ -130,6 +133,32 @@ struct WatchTests {
         w.process.waitUntilExit()
         #expect(w.process.terminationReason == .exit && w.process.terminationStatus == 0)
         #expect(w.leftovers().isEmpty)
+    }
+
+    @Test("the spec directory deleted and re-created, or emptied by a truncated save, never stops or empties watch")
+    func directoryReplaced() throws {
+        let w = try WatchSession(spec: Self.minimal, specArgument: "$DIR/SPECS/spec.ext")
+        let specs = "\(w.dir)/SPECS", spec = "\(specs)/spec.ext"
+        _ = w.waitForRebuilds(1)  // fails: no such directory yet
+        try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
+        Paths.write(Self.replicas(3), to: spec)
+        let deadline = Date().addingTimeInterval(10)
+        while !w.deployment.contains("replicas: 3"), Date() < deadline { usleep(20_000) }
+        #expect(w.deployment.contains("replicas: 3"), "\(w.stderrText)")
+        for n in [4, 5] {
+            try FileManager.default.removeItem(atPath: specs)
+            usleep(100_000)
+            try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
+            Paths.write(Self.replicas(n), to: spec)
+            let until = Date().addingTimeInterval(10)
+            while !w.deployment.contains("replicas: \(n)"), Date() < until { usleep(20_000) }
+            #expect(w.deployment.contains("replicas: \(n)"), "after replacing the directory (\(n)): \(w.stderrText)")
+        }
+        let before = w.deployment
+        Paths.write("", to: spec)
+        usleep(400_000)
+        #expect(w.deployment == before, "an empty spec keeps the previous output")
+        #expect(w.stderrText.contains("previous output was kept"))
     }
 
     @Test("a quoted glob picks up a spec added later")
