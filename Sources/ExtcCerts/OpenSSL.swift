@@ -10,6 +10,11 @@ enum OpenSSLLibrary {
     static let ready: Bool = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_LOAD_CONFIG), nil) == 1
 }
 
+/// The OpenSSL extc runs with, for `extc --version`: "OpenSSL 3.0.17 1 Jul 2025".
+public enum OpenSSLInfo {
+    public static var version: String { String(cString: OpenSSL_version(Int32(OPENSSL_VERSION))) }
+}
+
 /// An OpenSSL failure, with the reason strings OpenSSL queued.
 public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
     public let description: String

@@ -120,12 +120,17 @@ public struct Commands {
                 return .success
             case .file(let path):
                 let changed = try OutputWriter.write(output.files[0], toFile: path, dryRun: check)
-                if check, changed { console.error("\(path) is not what the spec produces; run `extc build` without --check") }
+                if check, changed {
+                    console.error(FileIO.exists(path) ? "\(path) is not what the spec produces; run `extc build` without --check"
+                                                      : "\(path) is missing; run `extc build` without --check to write it")
+                }
                 return check && changed ? .drift : .success
             case .directory(let dir):
                 let report = try OutputWriter.write(output.files, toDirectory: dir, dryRun: check)
                 if check, report.changed {
-                    for f in report.written { console.error("\(dir)/\(f) differs from what the spec produces") }
+                    for f in report.written {
+                        console.error(FileIO.exists("\(dir)/\(f)") ? "\(dir)/\(f) differs from what the spec produces" : "\(dir)/\(f) is missing")
+                    }
                     for f in report.removed { console.error("\(dir)/\(f) is no longer produced by the spec") }
                     return .drift
                 }

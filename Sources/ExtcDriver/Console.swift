@@ -27,7 +27,10 @@ public struct Console: Sendable {
         switch choice {
         case "always": return true
         case "never": return false
-        default: return isatty(2) == 1 && getenv("NO_COLOR") == nil
+        default:
+            // NO_COLOR counts when set to something (no-color.org); an empty value is unset.
+            let noColor = getenv("NO_COLOR").map { $0.pointee != 0 } ?? false
+            return isatty(2) == 1 && !noColor
         }
     }
 

@@ -112,6 +112,10 @@ public enum OutputWriter {
     /// through (and counts as changed), never read back.
     public static func write(_ file: OutputFile, toFile path: String, dryRun: Bool = false) throws -> Bool {
         let mode: mode_t = file.sensitive ? 0o600 : 0o644
+        let dir = FileIO.directory(of: path)
+        if !dryRun, !FileIO.isDirectory(dir) {
+            throw IOError(path, FileIO.exists(dir) ? "\(dir) is not a directory" : "the directory \(dir) does not exist; create it first (extc makes only --out-dir directories)")
+        }
         if dryRun { return !FileIO.holds(Array(file.contents.utf8), at: path, mode: mode) }
         return try FileIO.write(file.contents, to: path, mode: mode)
     }

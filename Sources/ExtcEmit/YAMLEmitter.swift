@@ -120,3 +120,8 @@ public enum YAMLQuoting {
         }
     }
 }
+
+/// The libyaml extc runs with, for `extc --version`.
+public enum LibYAMLInfo {
+    public static var version: String { String(cString: yaml_get_version_string()) }
+}

@@ -1,8 +1,34 @@
 import ArgumentParser
+import ExtcCerts
 import ExtcDriver
+import ExtcEmit
+import ExtcSyntax
 
 @main
 struct Extc: ParsableCommand {
+    /// The release, and the C libraries it runs with (they decide the YAML and the certificates).
+    static let release = "0.2.0"
+
+    /// A mistyped subcommand gets a did-you-mean (exit 64) instead of "unexpected arguments".
+    static func main() {
+        let args = CommandLine.arguments.dropFirst()
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        if let first = args.first, !first.hasPrefix("-"), !names.contains(first), let guess = Suggest.closest(to: first, in: names) {
+            Console.err("error: unknown command `\(first)`; did you mean `\(guess)`?\nUsage: extc <subcommand>; see 'extc --help'\n")
+            Foundationless.exit(64)
+        }
+        if args.first == "--version" {
+            Console.out("extc \(release) (\(OpenSSLInfo.version); libyaml \(LibYAMLInfo.version))\n")
+            Foundationless.exit(0)
+        }
+        let command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do {
+            var c = command
+            try c.run()
+        } catch { exit(withError: error) }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "extc",
         abstract: "Compiles *.ext specs into the manifests of a Kubernetes extension API server.",
@@ -10,7 +36,7 @@ struct Extc: ParsableCommand {
             Exit codes: 0 success; 1 the spec has errors; 2 --check found differences; 64 usage error;
             70 internal error (a bug in extc); 74 a file could not be read or written.
             """,
-        version: "0.1.0",
+        version: release,
         subcommands: [Build.self, Check.self, Fmt.self, Watch.self, Certs.self, Explain.self],
         defaultSubcommand: nil)
 }
@@ -40,4 +66,13 @@ func finish(_ status: ExitStatus) throws {
         throw ExitCode(ExitStatus.ioError.rawValue)
     }
     if status != .success { throw ExitCode(status.rawValue) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `exit(3)` without Foundation.
+enum Foundationless {
+    static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
 }

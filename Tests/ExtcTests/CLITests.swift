@@ -199,6 +199,20 @@ struct CLITests {
         #expect(FileManager.default.fileExists(atPath: "\(dir)/specs/.extc/hello/ca.key"), "state beside the named spec")
     }
 
+    @Test("CLI conventions: did-you-mean for commands, --version names the C libraries, clear messages for paths")
+    func conventions() throws {
+        let typo = Run.extc(["biuld", "x.ext"])
+        #expect(typo.status == 64 && typo.stderr.contains("did you mean `build`?"))
+        let version = Run.extc(["--version"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("extc ") && version.stdout.contains("OpenSSL") && version.stdout.contains("libyaml"))
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let missingDir = Run.extc(["build", wardle, "--state", "\(dir)/state", "-o", "\(dir)/no/such/out.yaml"])
+        #expect(missingDir.status == 74 && missingDir.stderr.contains("the directory \(dir)/no/such does not exist"))
+        let missing = Run.extc(["build", wardle, "--state", "\(dir)/state", "-o", "\(dir)/out.yaml", "--check"])
+        #expect(missing.status == 2 && missing.stderr.contains("\(dir)/out.yaml is missing"))
+    }
+
     @Test("fmt: print, --check, --diff, --write")
     func fmt() {
         let dir = Paths.temporaryDirectory()
