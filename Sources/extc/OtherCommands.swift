@@ -123,3 +123,58 @@ struct Explain: ParsableCommand {
         try finish(Commands(console: Console()).explain(code, list: list, markdown: markdown))
     }
 }
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write a commented starting spec, checked before it is written.",
+        discussion: """
+            Examples:
+              extc init --group wardle.example.com --image registry.example.com/wardle:v0.1.0 --resource flunders
+              extc init --group metrics.acme.io --image ghcr.io/acme/metrics:v1 --resource nodes --resource pods -o metrics.ext
+            """)
+
+    @Option(help: "The API group (a domain you own).")
+    var group: String
+
+    @Option(help: "The server's image, with a tag or digest.")
+    var image: String
+
+    @Option(help: "A resource it serves (a lowercase plural); repeatable.")
+    var resource: [String]
+
+    @Option(help: "The apiserver's name (default: the group's first label).")
+    var name: String?
+
+    @Option(help: "Its namespace (default: its name).")
+    var namespace: String?
+
+    @Option(help: "Its Service's name.")
+    var service: String = "api"
+
+    @Option(help: "The versions it serves, space-separated in one value.")
+    var versions: String = "v1alpha1"
+
+    @Option(help: "An etcd for a server that keeps state: sidecar or cluster.")
+    var storage: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the spec here (never over an existing file); default: stdout.", valueName: "file"))
+    var output: String?
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func validate() throws {
+        if resource.isEmpty { throw ValidationError("give at least one --resource, such as --resource widgets") }
+    }
+
+    func run() throws {
+        var r = InitRequest(group: group, image: image, resources: resource)
+        r.name = name
+        r.namespace = namespace
+        r.service = service
+        r.versions = versions.split(separator: " ").map(String.init)
+        r.storage = storage
+        r.output = output
+        try finish(Commands(console: diagnostics.console).initSpec(r))
+    }
+}

@@ -213,6 +213,23 @@ struct CLITests {
         #expect(missing.status == 2 && missing.stderr.contains("\(dir)/out.yaml is missing"))
     }
 
+    @Test("init writes a checked, formatted starting spec that builds; never over a file; bad values are diagnostics")
+    func initCommand() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/wardle.ext"
+        let r = Run.extc(["init", "--group", "wardle.example.com", "--image", "registry.example.com/wardle:v0.1.0",
+                          "--resource", "flunders", "--resource", "fischers", "--storage", "sidecar", "-o", spec])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(Run.extc(["fmt", "--check", spec]).status == 0)
+        #expect(Run.extc(["check", spec, "--deny", "warnings"]).status == 0)
+        let built = Run.extc(["build", spec, "--no-secrets"])
+        #expect(built.status == 0 && built.stdout.contains("name: v1alpha1.wardle.example.com") && built.stdout.contains("name: etcd"))
+        #expect(Run.extc(["init", "--group", "x.example.com", "--image", "r.example.com/x:v1", "--resource", "xs", "-o", spec]).status == 64)
+        let bad = Run.extc(["init", "--group", "nodot", "--image", "r.example.com/x:v1", "--resource", "xs"])
+        #expect(bad.status == 1 && bad.stderr.contains("E0113") && bad.stdout.isEmpty)
+    }
+
     @Test("fmt: print, --check, --diff, --write")
     func fmt() {
         let dir = Paths.temporaryDirectory()
