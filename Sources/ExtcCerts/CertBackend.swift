@@ -66,13 +66,17 @@ public struct CertBackend: Sendable {
     public let dryRun: Bool
     /// A CA rotation's grace period between phases (seconds), for one `--rotate all` starts.
     public let grace: Int
+    /// Only the public half is wanted (`build --check --no-secrets`): the caBundle from the
+    /// committed certificates, no key read and nothing issued, so a drift check needs no key.
+    public let publicOnly: Bool
 
     public init(state: StateDirectory = StateDirectory(), env: CertEnvironment = .system, dryRun: Bool = false,
-                grace: Int = RotationRecord.defaultGrace) {
+                grace: Int = RotationRecord.defaultGrace, publicOnly: Bool = false) {
         self.state = state
         self.env = env
-        self.dryRun = dryRun
+        self.dryRun = dryRun || publicOnly
         self.grace = grace
+        self.publicOnly = publicOnly
     }
 
     public func material(for server: APIServer, rotate: Rotation = .none) -> CertOutcome {
@@ -81,6 +85,7 @@ public struct CertBackend: Sendable {
             out.material = .certManager
             return out
         }
+        if publicOnly { return publicMaterial(for: server) }
         do {
             var lock: StateLock? = nil
             if !dryRun, server.certs.ca.value.isLocal || server.storage != nil {
@@ -174,7 +179,7 @@ public struct CertBackend: Sendable {
         let kept = dryRun ? [] : try StoredPair.moveAside([certPath, keyPath], suffix: "replaced-\(env.now())")
         let effect = kind == .serving ? "the APIService caBundle changes" : "every etcd certificate is re-issued"
         let saved = kept.isEmpty ? "" : "; the old one is kept as \(kept.joined(separator: " and "))"
-        notes.append("\(server.name.value): issued a new \(kind.label) (\(why)); \(effect)\(saved)")
+        notes.append("\(server.name.value): \(dryRun ? "would issue" : "issued") a new \(kind.label) (\(why)); \(effect)\(saved)")
         return CA(pair: try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun), fresh: true)
     }
 
@@ -241,7 +246,7 @@ public struct CertBackend: Sendable {
         let key = try Issuer.generateKey(server.certs.key.value)
         let cert = try Issuer.makeLeaf(request, key: key, lifetime: server.certs.validity.value, ca: ca.pair.cert, caKey: ca.pair.key, env: env)
         let p = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
-        notes.append("\(server.name.value): issued \(request.role == "serving" ? "a" : "an") \(request.role) certificate for \(request.commonName) (\(why))")
+        notes.append("\(server.name.value): \(dryRun ? "would issue" : "issued") \(request.role == "serving" ? "a" : "an") \(request.role) certificate for \(request.commonName) (\(why))")
         return PEMPair(certPEM: p.certPEM, keyPEM: p.keyPEM)
     }
 

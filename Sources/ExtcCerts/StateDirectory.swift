@@ -6,7 +6,7 @@ import Glibc
 
 /// Where a server's key material lives between builds:
 ///
-///     <root>/.gitignore          "*": nothing here is ever committed
+///     <root>/.gitignore          keys and machine-local files; the certificates may be committed
 ///     <root>/<server>/ca.crt     generated CA (mode 0644)
 ///     <root>/<server>/ca.key     its key (0600)
 ///     <root>/<server>/tls.crt    serving certificate (0644)
@@ -56,7 +56,9 @@ public struct StateDirectory: Sendable {
         let root = root(for: server)
         try FileIO.makeDirectory(root, mode: 0o700)
         let ignore = "\(root)/.gitignore"
-        let ours = "# Written by extc: private keys live here. Never commit this directory.\n*\n"
+        let ours = "# Written by extc: private keys live here and never leave. The certificates are public:\n"
+            + "# commit them, and a fresh clone can run `extc build --check --no-secrets` without any key.\n"
+            + "*.key\n*.key.*\n.lock\n.spec\n"
         let existing = (try? FileIO.read(ignore)).map { String(decoding: $0, as: UTF8.self) }
         try FileIO.write(GitIgnore.merge(ours, into: existing), to: ignore, mode: 0o644)
         try FileIO.makeDirectory(directory(for: server), mode: 0o700, force: true)

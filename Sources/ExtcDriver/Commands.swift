@@ -86,7 +86,9 @@ public struct Commands {
         // Keys are not shown on a terminal: only a pipe or a file gets the Secret.
         let withheld = request.target == .stdout && Console.stdoutIsTerminal && options.includeSecrets
         if withheld { options.includeSecrets = false }
-        let backend = CertBackend(state: request.state, env: request.env, dryRun: request.check)
+        // A drift check of reviewable output needs only the committed public certificates.
+        let backend = CertBackend(state: request.state, env: request.env, dryRun: request.check,
+                                  publicOnly: request.check && !request.options.includeSecrets)
         let output: BuildOutput
         do { output = try Builder.build(program, options: options, certs: backend) } catch let e as IOError {
             console.error("\(e)")

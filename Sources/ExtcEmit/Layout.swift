@@ -24,6 +24,9 @@ public struct OutputFile: Sendable, Equatable {
 }
 
 public enum Layouts {
+    /// The kustomize layout's subdirectory for Secrets (private keys), ignored by git.
+    public static let secretsDirectory = "secrets"
+
     /// Names of files a `dir` layout owns, so stale ones can be removed and nothing else is touched.
     public static func isGeneratedName(_ name: String) -> Bool {
         name.wholeMatch(of: /[0-9]{2}-[a-z]+\..+\.(?:yaml|json)/) != nil
@@ -44,19 +47,31 @@ public enum Layouts {
         if let long = objects.map({ fileName($0, format: format) }).first(where: { $0.utf8.count > 255 }) {
             throw IOError(long, "is longer than a file name may be (255 bytes; W0010); use the stream layout")
         }
+        // kustomize: the Secrets are a kustomization of their own in `secrets/` (git-ignored), so the
+        // committed half applies on its own in a fresh clone (`kubectl apply -k DIR`) and the keys
+        // come from `kubectl apply -k DIR/secrets` where they exist.
+        let prefix = layout == .kustomize ? "\(secretsDirectory)/" : ""
+        func name(_ o: KubeObject) -> String { (o.sensitive ? prefix : "") + fileName(o, format: format) }
         var files = try objects.map { o in
-            OutputFile(name: fileName(o, format: format), contents: try Emit.single(o, format: format), sensitive: o.sensitive)
+            OutputFile(name: name(o), contents: try Emit.single(o, format: format), sensitive: o.sensitive)
         }
         let secrets = files.filter(\.sensitive).map(\.name)
         if !secrets.isEmpty {
-            let ignore = "# Written by extc: these files hold private keys; never commit them.\n"
-                + secrets.map { "/\($0)\n" }.joined()
+            let ignored = layout == .kustomize ? ["/\(secretsDirectory)/"] : secrets.map { "/\($0)" }
+            let ignore = "# Written by extc: these files hold private keys; never commit them.\n" + ignored.map { "\($0)\n" }.joined()
             files.append(OutputFile(name: ".gitignore", contents: ignore, sensitive: false))
         }
         if layout == .kustomize {
-            let k: Node = ["apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-                           "resources": .list(objects.map { .string(fileName($0, format: format)) })]
-            files.append(OutputFile(name: "kustomization.yaml", contents: try Emit.yaml([k]), sensitive: false))
+            func kustomization(_ resources: [String]) throws -> String {
+                try Emit.yaml([["apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                                "resources": .list(resources.map(Node.string))]])
+            }
+            files.append(OutputFile(name: "kustomization.yaml", contents: try kustomization(objects.filter { !$0.sensitive }.map(name)),
+                                    sensitive: false))
+            if !secrets.isEmpty {
+                files.append(OutputFile(name: "\(secretsDirectory)/kustomization.yaml",
+                                        contents: try kustomization(secrets.map { String($0.dropFirst(prefix.count)) }), sensitive: true))
+            }
         }
         return files
     }
@@ -88,6 +103,7 @@ public enum OutputWriter {
         if !dryRun { try FileIO.makeDirectory(dir) }
         for f in files {
             let path = "\(dir)/\(f.name)"
+            if f.name.contains("/"), !dryRun { try FileIO.makeDirectory(FileIO.directory(of: path), mode: 0o700) }
             var contents = f.contents
             if f.name == ".gitignore" { contents = GitIgnore.merge(contents, into: (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) }) }
             let mode: mode_t = f.sensitive ? 0o600 : 0o644
@@ -98,7 +114,7 @@ public enum OutputWriter {
         let keep = Set(files.map(\.name))
         let previous = (try? FileIO.read("\(dir)/\(manifest)")).map { String(decoding: $0, as: UTF8.self) } ?? ""
         for name in previous.split(separator: "\n").map(String.init) where !name.hasPrefix("#") && !keep.contains(name)
-            && !name.contains("/") && FileIO.exists("\(dir)/\(name)") {
+            && !name.contains("..") && name.split(separator: "/").count <= 2 && FileIO.exists("\(dir)/\(name)") {
             report.removed.append(name)
             if !dryRun { try FileIO.remove("\(dir)/\(name)") }
         }

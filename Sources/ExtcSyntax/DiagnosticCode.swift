@@ -58,6 +58,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case configFileUnreadable = "E0307"
     case stateCAUnusable = "E0308"
     case stateOwnedByOtherSpec = "E0309"
+    case noPublicState = "E0310"
     // Internal
     case internalInvariant = "E0900"
     // Warnings

@@ -228,6 +228,13 @@ extension DiagnosticCode {
             CA's `NAME-ca@<time>`, so the service and namespace together, and the apiserver name,
             must be short enough. Shorten the names shown.
             """)
+        case .noPublicState: return ("no public certificate state to compare with", """
+            `extc build --check --no-secrets` compares committed output with what the specs produce
+            without reading any private key: the APIService's caBundle comes from the state
+            directory's certificates (`.extc/NAME/ca.crt`). The state's .gitignore keeps keys out
+            of git, so commit the certificates beside the spec. Without them extc would have to mint
+            a throw-away CA, and the comparison would always differ, so it stops instead.
+            """)
         case .internalInvariant: return ("internal error: generated objects are inconsistent", """
             After lowering, extc checks the object set (binding subjects, selectors, ports, Secret,
             APIService versions). A failure is a bug in extc, not in the spec; please report it with

@@ -104,7 +104,7 @@ struct CLITests {
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out]).status == 0)
         let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
         #expect(files.contains("kustomization.yaml") && files.contains(".gitignore") && files.contains("12-deployment.wardle.wardle.yaml"))
-        #expect(FileIO.mode(of: "\(out)/05-secret.wardle.wardle-tls.yaml") == 0o600)
+        #expect(FileIO.mode(of: "\(out)/secrets/05-secret.wardle.wardle-tls.yaml") == 0o600)
         let mtime = try FileManager.default.attributesOfItem(atPath: "\(out)/12-deployment.wardle.wardle.yaml")[.modificationDate] as? Date
         usleep(20_000)
         #expect(Run.extc(["build", spec, "--layout", "kustomize", "-o", out, "--check"]).status == 0)

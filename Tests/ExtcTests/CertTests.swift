@@ -52,7 +52,7 @@ struct CertTests {
         #expect(p.keyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----"), "PKCS#8")
     }
 
-    @Test("state: directories 0700, keys 0600, a .gitignore that ignores everything")
+    @Test("state: directories 0700, keys 0600, a .gitignore that keeps every key out")
     func modes() throws {
         let parent = Paths.temporaryDirectory()
         defer { Paths.cleanUp(parent) }
@@ -61,10 +61,11 @@ struct CertTests {
         _ = try Self.bundle(Self.backend(state).material(for: s))
         #expect(FileIO.mode(of: state) == 0o700 && FileIO.mode(of: "\(state)/hello") == 0o700)
         #expect(FileIO.mode(of: "\(state)/hello/ca.key") == 0o600 && FileIO.mode(of: "\(state)/hello/tls.key") == 0o600)
-        #expect(Paths.read("\(state)/.gitignore").split(separator: "\n").contains("*"))
+        let ignore = Paths.read("\(state)/.gitignore").split(separator: "\n")
+        #expect(ignore.contains("*.key") && ignore.contains("*.key.*") && ignore.contains(".spec"))
     }
 
-    @Test("a state directory extc did not create keeps its mode and its owner's .gitignore, extended with `*`")
+    @Test("a state directory extc did not create keeps its mode and its owner's .gitignore, extended with extc's lines")
     func foreignStateDirectory() throws {
         let repo = Paths.temporaryDirectory()
         defer { Paths.cleanUp(repo) }
@@ -74,7 +75,7 @@ struct CertTests {
         defer { Paths.cleanUp(spec) }
         _ = try Self.bundle(Self.backend(repo).material(for: try Self.server(in: spec)))
         #expect(FileIO.mode(of: repo) == 0o755, "`--state .` must not chmod the repository")
-        #expect(Paths.read("\(repo)/.gitignore") == "node_modules/\n# Added by extc: what holds private keys\n*\n")
+        #expect(Paths.read("\(repo)/.gitignore") == "node_modules/\n# Added by extc: what holds private keys\n*.key\n*.key.*\n.lock\n.spec\n")
         #expect(FileIO.mode(of: "\(repo)/hello") == 0o700)
         _ = try Self.bundle(Self.backend(repo).material(for: try Self.server(in: spec)))
         #expect(Paths.read("\(repo)/.gitignore").components(separatedBy: "# Added by extc").count == 2, "added once")
