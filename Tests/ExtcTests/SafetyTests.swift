@@ -163,6 +163,28 @@ struct SafetyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("extc-tmp") }.isEmpty)
     }
 
+    @Test("a full disk (a private tmpfs) fails with 74, keeps the previous output whole and leaves no temporary file")
+    func diskFull() throws {
+        guard let unshare = Run.which("unshare") else { if Run.inCI { Issue.record("unshare is missing") }; return }
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let state = "\(dir)/state", disk = "\(dir)/disk"
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        // In a private mount namespace: a one-page tmpfs holds the small previous output, not the new one.
+        let script = """
+            mount -t tmpfs -o size=4k tmpfs "$1" || exit 99
+            printf 'previous\\n' > "$1/out.yaml"
+            "$2" build "$3" --state "$4" -o "$1/out.yaml"; code=$?
+            cat "$1/out.yaml"; ls -a "$1"
+            exit $code
+            """
+        let r = Run.program(unshare, ["-m", "sh", "-c", script, "sh", disk, Paths.extc, Self.minimal, state], timeout: 60)
+        if r.status == 99, !Run.inCI { return }  // no CAP_SYS_ADMIN here
+        #expect(r.status == 74, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("out.yaml") && r.stdout.hasPrefix("previous\n"), "\(r.stdout)\(r.stderr)")
+        #expect(!r.stdout.contains("extc-tmp"), "a temporary file was left: \(r.stdout)")
+    }
+
     @Test("bad input is bounded: a device as a spec is refused; 200,000 errors on one line print a screenful")
     func boundedInput() throws {
         let dir = Paths.temporaryDirectory()
