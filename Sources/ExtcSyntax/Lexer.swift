@@ -1,7 +1,8 @@
 /// Splits a file into tokens. Never fails: bad bytes become `.invalid` tokens and a diagnostic.
 ///
 /// Invariants: tokens are in order, do not overlap, and the last one is `.eof`; every byte is
-/// covered by a token or is white space (space, tab, `\r`). Time is linear in the file size.
+/// covered by a token or is white space (space, tab, `\r`, and a leading UTF-8 byte order mark,
+/// which some editors write). Time is linear in the file size.
 public struct Lexer {
     public let file: SourceFile
     private let b: [UInt8]
@@ -11,6 +12,7 @@ public struct Lexer {
     public init(file: SourceFile) {
         self.file = file
         self.b = file.bytes
+        if b.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }
     }
 
     public static func tokenize(_ file: SourceFile) -> (tokens: [Token], diagnostics: [Diagnostic]) {

@@ -14,9 +14,20 @@ public struct Parser {
 
     public static func parse(_ file: SourceFile) -> (syntax: FileSyntax, diagnostics: [Diagnostic]) {
         let (tokens, lexDiagnostics) = Lexer.tokenize(file)
+        if let yaml = yamlManifest(file, tokens) { return (FileSyntax(file: file, entries: [], trailing: []), [yaml]) }
         var p = Parser(file: file, tokens: tokens, diagnostics: lexDiagnostics)
         let (entries, trailing) = p.entries(inBlock: nil)
         return (FileSyntax(file: file, entries: entries, trailing: trailing), p.diagnostics.sortedBySource())
+    }
+
+    /// A YAML document given as a spec (`---`, or `key:` as the first word) gets one message,
+    /// not one per line.
+    private static func yamlManifest(_ file: SourceFile, _ tokens: [Token]) -> Diagnostic? {
+        guard let first = tokens.first(where: { $0.kind != .newline && $0.kind != .comment }), first.kind == .word else { return nil }
+        let text = String(decoding: file.bytes[first.start..<first.end], as: UTF8.self)
+        guard text == "---" || (text.hasSuffix(":") && text.count > 1) else { return nil }
+        return Diagnostic(.unexpectedToken, "this looks like YAML (a Kubernetes manifest), not an extc spec", at: Span(file: file, start: first.start, end: first.end),
+                          note: "YAML starts here", help: "extc reads *.ext specs and writes the YAML; `extc init` writes a first spec")
     }
 
     private init(file: SourceFile, tokens: [Token], diagnostics: [Diagnostic]) {

@@ -210,6 +210,14 @@ struct CheckerTests {
 }
 
 struct LineEndingTests {
+    @Test("a leading byte order mark is white space, and fmt drops it")
+    func byteOrderMark() {
+        let text = "\u{FEFF}apiserver x {\n  group x.example.com\n}\n"
+        let (syntax, ds) = Parser.parse(SourceFile(path: "bom.ext", text: text))
+        #expect(ds.isEmpty && syntax.entries.count == 1)
+        #expect(Printer.format(syntax) == "apiserver x {\n  group x.example.com\n}\n")
+    }
+
     @Test("fmt is idempotent whatever the line endings, `\\r\\r\\n` after a comment included")
     func crlf() {
         for text in ["apiserver x { # a\r\r\n  group x.example.com\r\r\n}\r\n", "# c\r\r\r\napiserver y {\r\n}\r\n", "apiserver z {}\n# end\r"] {
