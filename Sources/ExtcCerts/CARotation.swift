@@ -59,7 +59,7 @@ extension CertBackend {
         let now = env.now()
         var record = RotationRecord.load(dir)
         if rotate == .all, record == nil, let current = try? StoredPair.load(certPath: "\(dir)/ca.crt", keyPath: "\(dir)/ca.key"),
-           caProblem(current, server) == nil {
+           usable(current, server) {
             let next = try newCA(.serving, server)
             _ = try StoredPair.store(cert: next.cert, key: next.key, certPath: "\(dir)/ca-next.crt", keyPath: "\(dir)/ca-next.key", write: !dryRun)
             record = RotationRecord(phase: 1, since: now, grace: grace)
@@ -95,6 +95,11 @@ extension CertBackend {
             notes.append("\(name): CA rotation done: the old CA left the caBundle (kept as \(dir)/\(kept[0]) and \(kept[1]))")
             return (current, current.pair.certPEM)
         }
+    }
+
+    /// A stored CA a rotation can start from: its key parses, matches and it is not expiring.
+    private func usable(_ ca: StoredPair, _ server: APIServer) -> Bool {
+        do { return try caProblem(ca, server) == nil } catch { return false }
     }
 
     /// The rotation in progress for `server`, for `extc certs`: phase and when the next step is due.

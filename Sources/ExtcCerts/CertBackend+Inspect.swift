@@ -32,9 +32,13 @@ extension CertBackend {
         }
     }
 
-    /// W0005 for each stored certificate within its renewal window.
+    /// W0005 for each stored certificate within its renewal window; W0009 for one not valid yet.
     public func expiryWarnings(_ server: APIServer) -> [Diagnostic] {
         inspect(server).compactMap { c in
+            if c.info.notBefore > env.now() {
+                return Diagnostic(.certificateFromTheFuture, "the \(c.role) certificate of `\(server.name.value)` is not valid until \(Self.utc(c.info.notBefore))",
+                                  at: server.span, note: "stored in \(c.path)", help: "check this machine's clock; `extc build` issues one valid now")
+            }
             if case .files = server.certs.ca.value, c.role == "CA" { return nil }  // your CA: E0305 says what to do
             let left = c.info.notAfter - env.now()
             guard left <= server.certs.renewBefore.value else { return nil }

@@ -142,9 +142,17 @@ public struct CertBackend: Sendable {
                                               at: server.certs.key.span, note: "while making this key material",
                                               help: "this is OpenSSL's reason; check the OpenSSL installation"))
         }
+        // Reissues caused by a certificate from the future are also W0009: the clock needs a look.
+        for note in out.notes where note.contains(Self.clockSkew) {
+            out.diagnostics.append(Diagnostic(.certificateFromTheFuture, note, at: server.span, note: "clock skew",
+                                              help: "check this machine's clock; extc issued a certificate valid now"))
+        }
         if out.diagnostics.contains(where: \.isError) { out.material = nil; out.etcd = nil }
         return out
     }
+
+    /// The reuse rules' words for a certificate whose notBefore is ahead of the clock.
+    static let clockSkew = "not valid yet (clock skew)"
 
     struct CA {
         let pair: StoredPair
@@ -169,7 +177,9 @@ public struct CertBackend: Sendable {
                 }
                 why = "no \(kind.label) in \(dir)"
             case .success(let p?):
-                guard let problem = caProblem(p, server) else { return CA(pair: p, fresh: false) }
+                let problem: String?
+                do { problem = try caProblem(p, server) } catch { throw StateProblem(kind: kind, reason: "\(error)", path: dir) }
+                guard let problem else { return CA(pair: p, fresh: false) }
                 why = problem
             case .failure(let error):
                 throw StateProblem(kind: kind, reason: "\(error)", path: dir)
@@ -184,8 +194,9 @@ public struct CertBackend: Sendable {
     }
 
     /// The stored material's hygiene, before it is used: a key others can read is set back to
-    /// 0600 (W0008); a certificate whose notBefore is ahead of the clock is reported (W0009) and
-    /// then replaced by the reuse rules.
+    /// 0600 (W0008). (A certificate whose notBefore is ahead of the clock is found by the reuse
+    /// rules, which replace it; `material` reports it as W0009. Parsing every certificate here
+    /// too would double a warm build's cost.)
     func audit(_ server: APIServer) -> [Diagnostic] {
         let dir = state.directory(for: server)
         var out: [Diagnostic] = []
@@ -197,13 +208,16 @@ public struct CertBackend: Sendable {
                                       note: "a private key", help: fixed && !dryRun ? "extc set it to 0600; rotate it if others may have read it"
                                           : "set it to 0600 (`chmod 600 \(path)`); rotate it if others may have read it"))
             }
-            if name.hasSuffix(".crt"), let bytes = try? FileIO.read(path),
-               let info = try? CertificateInfo(Certificate.parse(pem: String(decoding: bytes, as: UTF8.self))), info.notBefore > env.now() {
-                out.append(Diagnostic(.certificateFromTheFuture, "\(path) is not valid until \(Self.utc(info.notBefore)), after this machine's clock",
-                                      at: server.span, note: "clock skew", help: "check the clock; extc issues a certificate valid now"))
-            }
         }
         return out
+    }
+
+    /// The key-certificate check, skipped for bytes verified before (`.verified`).
+    func keyMatches(_ p: StoredPair, _ server: APIServer) throws -> Bool {
+        let verified = VerifiedPairs(directory: state.directory(for: server))
+        let ok = try p.keyMatches(verified)
+        if !dryRun { try? verified.save() }
+        return ok
     }
 
     /// A new self-signed CA for `server`.
@@ -222,9 +236,10 @@ public struct CertBackend: Sendable {
         var description: String { "the stored \(kind.label) in \(path) cannot be used: \(reason)" }
     }
 
-    func caProblem(_ p: StoredPair, _ server: APIServer) -> String? {
-        if !CertificateInfo.matches(p.cert, p.key) { return "the stored CA key does not match its certificate" }
-        if p.info.notBefore > env.now() { return "the stored CA is not valid yet (clock skew)" }
+    /// Why a stored CA cannot be kept, if it cannot; throws when its key cannot be parsed.
+    func caProblem(_ p: StoredPair, _ server: APIServer) throws -> String? {
+        if !(try keyMatches(p, server)) { return "the stored CA key does not match its certificate" }
+        if p.info.notBefore > env.now() { return "the stored CA is \(Self.clockSkew)" }
         if !p.info.isCA { return "the stored CA certificate is not a CA" }
         let left = p.info.notAfter - env.now()
         if left <= server.certs.renewBefore.value { return expiry("the CA", left) }
@@ -244,21 +259,22 @@ public struct CertBackend: Sendable {
             why = FileIO.exists(certPath) ? "the stored certificate could not be read" : "none in \(dir)"
         }
         let key = try Issuer.generateKey(server.certs.key.value)
-        let cert = try Issuer.makeLeaf(request, key: key, lifetime: server.certs.validity.value, ca: ca.pair.cert, caKey: ca.pair.key, env: env)
+        let cert = try Issuer.makeLeaf(request, key: key, lifetime: server.certs.validity.value, ca: ca.pair.cert, caKey: try ca.pair.key(), env: env)
         let p = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
         notes.append("\(server.name.value): \(dryRun ? "would issue" : "issued") \(request.role == "serving" ? "a" : "an") \(request.role) certificate for \(request.commonName) (\(why))")
         return PEMPair(certPEM: p.certPEM, keyPEM: p.keyPEM)
     }
 
     func leafProblem(_ p: StoredPair, _ server: APIServer, _ request: LeafRequest, ca: StoredPair) -> String? {
-        if !CertificateInfo.matches(p.cert, p.key) { return "the stored key does not match its certificate" }
+        guard let matches = try? keyMatches(p, server) else { return "the stored key could not be read" }
+        if !matches { return "the stored key does not match its certificate" }
         if !CertificateInfo.isSigned(p.cert, by: ca.cert) { return "the stored certificate is not signed by the configured CA" }
         if p.info.commonName != request.commonName || p.info.dnsNames != request.dnsNames || p.info.ipAddresses != request.ipAddresses {
             let had = p.info.dnsNames + p.info.ipAddresses, want = request.dnsNames + request.ipAddresses
             return "its names changed from \(had.joined(separator: ",")) to \(want.joined(separator: ","))"
         }
         if p.info.usage != request.usage { return "its usage changed from \(p.info.usage) to \(request.usage)" }
-        if p.info.notBefore > env.now() { return "it is not valid yet (clock skew)" }
+        if p.info.notBefore > env.now() { return "it is \(Self.clockSkew)" }
         let want = server.certs.key.value.rawValue
         if p.info.key.description != want { return "key algorithm changed from \(p.info.key) to \(want)" }
         let left = p.info.notAfter - env.now()

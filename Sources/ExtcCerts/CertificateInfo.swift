@@ -62,6 +62,10 @@ public struct CertificateInfo: Sendable {
         return (dns, ip)
     }
 
+    /// A certificate's notBefore alone: no public key is decoded (which, in OpenSSL 3, costs more
+    /// than parsing the certificate).
+    public static func notBefore(_ cert: Certificate) -> Int? { try? epoch(X509_get0_notBefore(cert.x509)) }
+
     private static func epoch(_ t: UnsafePointer<ASN1_TIME>?) throws -> Int {
         var tm = tm()
         try OpenSSLError.check(ASN1_TIME_to_tm(t, &tm) == 1, "reading a certificate time")

@@ -4,8 +4,8 @@ import COpenSSLShim
 /// OpenSSL's one-time initialisation, done explicitly so that it skips the system's openssl.cnf:
 /// what extc makes depends only on the spec and OpenSSL's built-in defaults, never on how the
 /// machine configured OpenSSL (and reading that file costs every build a millisecond).
-/// Invariant: every OpenSSL call follows one of the three roots that evaluate `ready` (generating a
-/// key, parsing a key, parsing a certificate); everything else works on what those return.
+/// Invariant: every OpenSSL call follows one of the roots that evaluate `ready` (generating a key,
+/// parsing a key, parsing a certificate, a digest); everything else works on what those return.
 enum OpenSSLLibrary {
     static let ready: Bool = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_LOAD_CONFIG), nil) == 1
 }
@@ -13,6 +13,17 @@ enum OpenSSLLibrary {
 /// The OpenSSL extc runs with, for `extc --version`: "OpenSSL 3.0.17 1 Jul 2025".
 public enum OpenSSLInfo {
     public static var version: String { String(cString: OpenSSL_version(Int32(OPENSSL_VERSION))) }
+}
+
+/// SHA-256 through OpenSSL, as lowercase hex.
+enum Digest {
+    static func sha256(_ bytes: [UInt8]) -> String {
+        var md = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var len: UInt32 = 0
+        _ = OpenSSLLibrary.ready
+        guard EVP_Digest(bytes, bytes.count, &md, &len, EVP_sha256(), nil) == 1 else { return "" }
+        return md.prefix(Int(len)).map { String(format2: $0).lowercased() }.joined()
+    }
 }
 
 /// An OpenSSL failure, with the reason strings OpenSSL queued.

@@ -58,7 +58,7 @@ public struct StateDirectory: Sendable {
         let ignore = "\(root)/.gitignore"
         let ours = "# Written by extc: private keys live here and never leave. The certificates are public:\n"
             + "# commit them, and a fresh clone can run `extc build --check --no-secrets` without any key.\n"
-            + "*.key\n*.key.*\n.lock\n.spec\n"
+            + "*.key\n*.key.*\n.lock\n.spec\n.verified\n"
         let existing = (try? FileIO.read(ignore)).map { String(decoding: $0, as: UTF8.self) }
         try FileIO.write(GitIgnore.merge(ours, into: existing), to: ignore, mode: 0o644)
         try FileIO.makeDirectory(directory(for: server), mode: 0o700, force: true)
@@ -86,21 +86,48 @@ final class StateLock {
 
 /// A certificate and its key as stored: the exact PEM text (so reuse is byte-identical) and the
 /// parsed objects.
-struct StoredPair {
+final class StoredPair {
     let certPEM: String
     let keyPEM: String
     let cert: Certificate
-    let key: PrivateKey
     let info: CertificateInfo
+    private var parsedKey: PrivateKey?
 
-    /// nil when either file is absent; throws when present but unusable.
+    init(certPEM: String, keyPEM: String, cert: Certificate, key: PrivateKey?, info: CertificateInfo) {
+        self.certPEM = certPEM
+        self.keyPEM = keyPEM
+        self.cert = cert
+        self.parsedKey = key
+        self.info = info
+    }
+
+    /// The private key, parsed on first use: a warm build that reuses a pair it has verified
+    /// before never parses its key (OpenSSL's key decoders are most of a warm build's cost).
+    func key() throws -> PrivateKey {
+        if let k = parsedKey { return k }
+        let k = try PrivateKey.parse(pem: keyPEM)
+        parsedKey = k
+        return k
+    }
+
+    /// Whether the key is the certificate's. A pair whose exact bytes were verified before (the
+    /// state's `.verified` record) is not parsed again; throws when the key cannot be parsed.
+    func keyMatches(_ verified: VerifiedPairs?) throws -> Bool {
+        let digest = verified.map { _ in Digest.sha256(Array(certPEM.utf8) + [0] + Array(keyPEM.utf8)) }
+        if let digest, verified!.contains(digest) { return true }
+        let ok = CertificateInfo.matches(cert, try key())
+        if ok, let digest { verified!.insert(digest) }
+        return ok
+    }
+
+    /// nil when either file is absent; throws when the certificate is unusable (the key is read
+    /// but parsed only when needed).
     static func load(certPath: String, keyPath: String) throws -> StoredPair? {
         guard FileIO.exists(certPath), FileIO.exists(keyPath) else { return nil }
         let certPEM = String(decoding: try FileIO.read(certPath), as: UTF8.self)
         let keyPEM = String(decoding: try FileIO.read(keyPath), as: UTF8.self)
         let cert = try Certificate.parse(pem: certPEM)
-        let key = try PrivateKey.parse(pem: keyPEM)
-        return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: key, info: try CertificateInfo(cert))
+        return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: nil, info: try CertificateInfo(cert))
     }
 
     /// Renames files within `dir`, in order (`from` -> `to`); each must exist.
@@ -132,5 +159,30 @@ struct StoredPair {
             try FileIO.write(certPEM, to: certPath, mode: 0o644)
         }
         return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: key, info: try CertificateInfo(cert))
+    }
+}
+
+/// The digests of stored pairs whose key was checked against its certificate, in a server's
+/// state directory (`.verified`, machine-local, git-ignored). Only a pair with exactly these bytes
+/// skips the check; any change to either file means a new digest and a full check.
+final class VerifiedPairs {
+    private let path: String
+    private var digests: Set<String>
+    private var dirty = false
+
+    init(directory: String) {
+        path = "\(directory)/.verified"
+        let text = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        digests = Set(text.split(separator: "\n").map(String.init).filter { $0.count == 64 })
+    }
+
+    func contains(_ d: String) -> Bool { digests.contains(d) }
+    func insert(_ d: String) { dirty = digests.insert(d).inserted || dirty }
+
+    /// Writes the record if it changed (sorted, so the file is stable).
+    func save() throws {
+        guard dirty else { return }
+        try FileIO.write(digests.sorted().map { "\($0)\n" }.joined(), to: path, mode: 0o600)
+        dirty = false
     }
 }
