@@ -9,6 +9,8 @@ public enum DiagnosticsFormat: String, Sendable, CaseIterable {
     /// GitHub Actions workflow commands (`::error file=...,line=...,col=...::message`), which
     /// annotate the pull request's lines.
     case github
+    /// One SARIF 2.1.0 log, printed when the run ends (for code scanning).
+    case sarif
 }
 
 /// Writes to the standard streams. Diagnostics, notes and status lines go to stderr; only the
@@ -54,6 +56,7 @@ public struct Console: Sendable {
     public static let maxDiagnostics = 100
 
     public func report(_ diagnostics: [Diagnostic]) {
+        if format == .sarif { SARIFLog.start() }
         let shown = diagnostics.prefix(Self.maxDiagnostics), hidden = diagnostics.count - shown.count
         switch format {
         case .json:
@@ -61,6 +64,9 @@ public struct Console: Sendable {
         case .github:
             // Workflow commands are read from stdout or stderr alike; stderr keeps stdout the product's.
             for d in shown { Console.err(GitHubAnnotation.render(d) + "\n") }
+        case .sarif:
+            SARIFLog.start()
+            SARIFLog.results += diagnostics  // a log file holds them all
         case .human:
             let renderer = DiagnosticRenderer(color: color)
             for d in shown { Console.err(renderer.render(d) + "\n") }
@@ -88,6 +94,7 @@ public struct Console: Sendable {
         case .human: Console.err((color ? "\u{1B}[1;31merror\u{1B}[0m" : "error") + ": \(s)\n")
         case .json: Console.err(JSONText.object([("severity", "\"error\""), ("message", JSONText.quote(s))]) + "\n")
         case .github: Console.err("::error::\(GitHubAnnotation.escape(s, property: false))\n")
+        case .sarif: SARIFLog.start(); SARIFLog.notifications.append(s)
         }
     }
 }

@@ -43,7 +43,7 @@ struct Extc: ParsableCommand {
 
 /// How diagnostics are shown; shared by every subcommand.
 struct DiagnosticOptions: ParsableArguments {
-    @Option(help: "Diagnostics as `human` text, `json` lines, or `github` (Actions annotations), on stderr.")
+    @Option(help: "Diagnostics as `human` text, `json` lines, `github` (Actions annotations) or `sarif` (one SARIF 2.1.0 log), on stderr.")
     var diagnostics: DiagnosticsFormat = .human
 
     @Option(help: "Colour: auto (on a terminal), always, never.")
@@ -61,6 +61,7 @@ extension DiagnosticsFormat: ExpressibleByArgument {}
 /// Ends the process with an extc exit status. Output that did not reach stdout (a full disk, a
 /// closed pipe, /dev/full) turns success into 74: a truncated product never passes as one.
 func finish(_ status: ExitStatus) throws {
+    if SARIFLog.active { Console.err(SARIFLog.render(version: Extc.release, succeeded: status == .success)) }
     if status == .success, let failure = Console.stdoutFailure {
         Console.err("error: standard output: \(failure)\n")
         throw ExitCode(ExitStatus.ioError.rawValue)
