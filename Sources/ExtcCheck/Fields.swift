@@ -62,16 +62,18 @@ struct Fields {
                 // YAML and INI habits: `group: x` and `group=x` name a real field.
                 let bare = name.hasSuffix(":") ? String(name.dropLast()) : String(name.prefix { $0 != "=" })
                 let help: String
+                var fix: String? = nil
                 if bare != name, table.index[bare] != nil {
                     meant.insert(bare)
                     help = name.hasSuffix(":") ? "write `\(bare) VALUE`: a field and its values are separated by spaces, with no `:`"
                         : "write `\(bare) \(name.dropFirst(bare.count + 1))`: a space, not `=`, between a field and its value"
+                    fix = name.hasSuffix(":") ? bare : "\(bare) \(name.dropFirst(bare.count + 1))"
                 } else {
-                    if let guess = Suggest.closest(to: name, in: table.names) { meant.insert(guess) }
+                    if let guess = Suggest.closest(to: name, in: table.names) { meant.insert(guess); fix = guess }
                     help = Suggest.help(for: name, in: table.names) ?? "fields here: \(table.names.joined(separator: ", "))"
                 }
                 diagnostics.add(Diagnostic(.unknownField, "unknown field `\(name)` in \(where_)", at: e.head.span,
-                                           note: "not a field of \(where_)", help: help))
+                                           note: "not a field of \(where_)", help: help, replacement: fix))
                 continue
             }
             let spec = table.specs[i]

@@ -142,8 +142,10 @@ struct ServerChecker {
 
     mutating func choice(_ v: Value, _ field: String, _ options: [String]) -> Located<String>? {
         guard options.contains(v.text) else {
-            error(.invalidValue, "`\(field)` is one of \(options.map { "`\($0)`" }.joined(separator: ", ")); found `\(v.text)`",
-                  v.span, note: "unknown value", help: Suggest.help(for: v.text, in: options) ?? "use one of: \(options.joined(separator: ", "))")
+            bag.add(Diagnostic(.invalidValue, "`\(field)` is one of \(options.map { "`\($0)`" }.joined(separator: ", ")); found `\(v.text)`",
+                               at: v.span, note: "unknown value",
+                               help: Suggest.help(for: v.text, in: options) ?? "use one of: \(options.joined(separator: ", "))",
+                               replacement: Suggest.closest(to: v.text, in: options)))
             return nil
         }
         return Located(v.text, v.span)

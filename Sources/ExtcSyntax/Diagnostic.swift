@@ -26,10 +26,12 @@ public struct Diagnostic: Sendable {
     public let note: String
     public let labels: [Label]
     public let help: String?
+    /// A machine-applicable fix: replace the primary span with this text (a did-you-mean).
+    public let replacement: String?
 
     public init(
         _ code: DiagnosticCode, _ message: String, at span: Span, note: String = "",
-        labels: [Label] = [], help: String? = nil
+        labels: [Label] = [], help: String? = nil, replacement: String? = nil
     ) {
         self.code = code
         self.severity = code.severity
@@ -38,6 +40,7 @@ public struct Diagnostic: Sendable {
         self.note = note
         self.labels = labels
         self.help = help
+        self.replacement = replacement
     }
 
     public var isError: Bool { severity == .error }

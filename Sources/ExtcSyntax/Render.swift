@@ -102,14 +102,29 @@ public enum DiagnosticJSON {
             ("message", JSONText.quote(d.message)),
             ("range", range(d.span)),
         ]
+        fields.append(("lspRange", lspRange(d.span)))
         if !d.note.isEmpty { fields.append(("note", JSONText.quote(d.note))) }
         if let h = d.help { fields.append(("help", JSONText.quote(h))) }
+        if let r = d.replacement {
+            fields.append(("fixes", "[" + JSONText.object([("range", lspRange(d.span)), ("newText", JSONText.quote(r))]) + "]"))
+        }
         let labels = d.labels.map { l in
             JSONText.object([("file", JSONText.quote(l.span.file.path)), ("range", range(l.span)),
                              ("message", JSONText.quote(l.message))])
         }
         fields.append(("labels", "[" + labels.joined(separator: ",") + "]"))
         return JSONText.object(fields)
+    }
+
+    /// The Language Server Protocol's Range: zero-based lines, and characters counted in UTF-16
+    /// code units from the line's start.
+    static func lspRange(_ s: Span) -> String {
+        func position(_ offset: Int) -> String {
+            let line = s.file.line(of: offset), start = s.file.lineRange(line).lowerBound
+            let prefix = String(decoding: s.file.bytes[start..<max(start, min(offset, s.file.bytes.count))], as: UTF8.self)
+            return JSONText.object([("line", String(line - 1)), ("character", String(prefix.utf16.count))])
+        }
+        return JSONText.object([("start", position(s.start)), ("end", position(max(s.start, s.end)))])
     }
 
     private static func range(_ s: Span) -> String {

@@ -145,6 +145,37 @@ struct ExternalTests {
         #expect(bad.status != 0, "the schema check accepts anything")
     }
 
+    @Test("--diagnostics json lines validate against docs/diagnostics.schema.json; applying each fix removes its diagnostic")
+    func jsonDiagnostics() throws {
+        guard Self.require(Self.python, "python (the CI virtualenv)") else { return }
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let fixtures = ["fields", "habits", "realservers", "storage", "names"].map { "\(Paths.fixtures)/errors/\($0).ext" }
+        let r = Run.extc(["check"] + fixtures + ["--diagnostics", "json"])
+        Paths.write(r.stderr, to: "\(dir)/lines.jsonl")
+        let validate = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            lines = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+            for l in lines: jsonschema.validate(l, schema, cls=jsonschema.Draft7Validator)
+            print(len(lines), sum(1 for l in lines if "fixes" in l))
+            """
+        let v = Run.program(Self.python!, ["-c", validate, "\(Paths.packageRoot)/docs/diagnostics.schema.json", "\(dir)/lines.jsonl"], timeout: 120)
+        #expect(v.status == 0, "\(v.stderr.suffix(1500))")
+        let counts = v.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(counts.count == 2 && counts[0] > 50 && counts[1] > 5, "\(v.stdout)")
+        // Machine-applicable: a misspelt field, fixed by its edit, is no longer reported.
+        Paths.write(Paths.read("\(Paths.samples)/minimal.ext").replacingOccurrences(of: "versions ", with: "verions  "), to: "\(dir)/s.ext")
+        let one = Run.extc(["check", "\(dir)/s.ext", "--diagnostics", "json"])
+        let diagnostic = try #require(try JSONSerialization.jsonObject(with: Data(one.stderr.split(separator: "\n")[0].utf8)) as? [String: Any])
+        let fix = try #require((diagnostic["fixes"] as? [[String: Any]])?.first)
+        let range = try #require(diagnostic["range"] as? [String: [String: Int]])
+        var bytes = Array(Paths.read("\(dir)/s.ext").utf8)
+        bytes.replaceSubrange(range["start"]!["offset"]!..<range["end"]!["offset"]!, with: Array((fix["newText"] as! String).utf8))
+        Paths.write(String(decoding: bytes, as: UTF8.self), to: "\(dir)/s.ext")
+        #expect(Run.extc(["check", "\(dir)/s.ext"]).status == 0)
+    }
+
     /// Checks that do not fit an aggregated API server (README, "Policy scanners").
     static let skipped = ["CKV_K8S_38", "CKV_K8S_11", "CKV_K8S_15", "CKV2_K8S_6"]
 
