@@ -10,6 +10,8 @@ public struct Parser {
     private let tokens: [Token]
     private var i = 0
     private var depth = 0
+    /// Blocks whose `}` was indented like an outer block's (see `block`).
+    private var suspects: [(open: Span, close: Span)] = []
     private var diagnostics: [Diagnostic]
 
     public static func parse(_ file: SourceFile) -> (syntax: FileSyntax, diagnostics: [Diagnostic]) {
@@ -178,6 +180,11 @@ public struct Parser {
         var close: Span? = nil
         if tok.kind == .rbrace {
             close = span(tok)
+            // A `}` on its own line, indented less than the line its `{` is on, most likely belongs
+            // to an outer block: if a block stays unclosed, this `{` is the probable culprit.
+            if let c = close, file.line(of: c.start) != file.line(of: open.start), startsLine(c.start), indent(c.start) < indent(open.start) {
+                suspects.append((open, c))
+            }
             advance()
         } else {
             reportUnclosed(open)
@@ -190,9 +197,26 @@ public struct Parser {
     private mutating func reportUnclosed(_ open: Span) {
         var labels: [Label] = []
         if tok.kind != .eof { labels.append(Label(span(tok), "the next `apiserver` starts here")) }
+        // By indentation, as rustc does: blame the inner `{` whose `}` lines up with an outer block.
+        if let s = suspects.last(where: { $0.open.start > open.start }) {
+            suspects.removeAll { $0.open.start > open.start }
+            report(.unclosedBlock, "unclosed block", s.open, note: "this `{` is probably never closed",
+                   labels: [Label(s.close, "this `}` is indented like an outer block"), Label(open, "so this block is left open")] + labels,
+                   help: "add `}` where the block that starts here ends")
+            return
+        }
         report(.unclosedBlock, "unclosed block", open, note: "this `{` is never closed", labels: labels,
                help: "add `}` where the block ends")
     }
+
+    /// Blanks before `offset` on its line.
+    private func indent(_ offset: Int) -> Int {
+        let start = file.lineRange(file.line(of: offset)).lowerBound
+        return file.bytes[start..<offset].prefix { $0 == 0x20 || $0 == 0x09 }.count
+    }
+
+    /// Only blanks come before `offset` on its line.
+    private func startsLine(_ offset: Int) -> Bool { indent(offset) == offset - file.lineRange(file.line(of: offset)).lowerBound }
 
     /// Past the depth limit: report once, then skip to the matching `}` without recursing.
     private mutating func skipTooDeep(_ open: Span) -> Block {
