@@ -230,6 +230,19 @@ struct CLITests {
         #expect(bad.status == 1 && bad.stderr.contains("E0113") && bad.stdout.isEmpty)
     }
 
+    @Test("inputs: globs in every component, `**`, and directories (their *.ext, recursively, hidden ones skipped)")
+    func inputs() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        for f in ["x.ext", "a/y.ext", "a/b/z.ext", "c/w.ext", "c/notes.txt", ".extc/s/skip.ext"] { Paths.write("", to: "\(dir)/specs/\(f)") }
+        func names(_ args: [String]) -> [String] { Inputs(args.map { "\(dir)/\($0)" }).paths().map { String($0.dropFirst(dir.count + 1)) } }
+        #expect(names(["specs/*/*.ext"]) == ["specs/a/y.ext", "specs/c/w.ext"])
+        #expect(names(["specs/**/*.ext"]) == ["specs/x.ext", "specs/a/y.ext", "specs/a/b/z.ext", "specs/c/w.ext"])
+        #expect(names(["specs"]) == ["specs/a/b/z.ext", "specs/a/y.ext", "specs/c/w.ext", "specs/x.ext"])
+        #expect(names(["specs/x.ext", "specs"]).count == 4, "each file once")
+        #expect(names(["specs/*/nothing-*.ext"]).isEmpty)
+    }
+
     @Test("fmt: print, --check, --diff, --write")
     func fmt() {
         let dir = Paths.temporaryDirectory()
