@@ -82,6 +82,12 @@ public enum Names {
             && s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
+    /// `: 70 characters; at most 63` when `s` is longer than `limit`, else nothing: a message that
+    /// rejects a name for its length says so, with both numbers.
+    public static func tooLong(_ s: String, _ limit: Int) -> String {
+        s.utf8.count > limit ? ": \(s.utf8.count) characters; at most \(limit)" : ""
+    }
+
     /// A C identifier.
     public static func isEnvName(_ s: String) -> Bool {
         let b = Array(s.utf8)

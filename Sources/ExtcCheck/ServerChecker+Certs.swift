@@ -18,7 +18,7 @@ extension ServerChecker {
         if let d = f["cluster-domain"]?.args[0] {
             domain = Names.isDNS1123Subdomain(d.text) ? Located(d.text, d.span) : nil
             if domain == nil {
-                error(.invalidSubdomain, "cluster domain `\(d.text)` is not a DNS-1123 subdomain", d.span, note: "invalid domain",
+                error(.invalidSubdomain, "cluster domain `\(d.text)` is not a DNS-1123 subdomain\(Names.tooLong(d.text, 253))", d.span, note: "invalid domain",
                       help: "most clusters use `cluster.local`")
             }
         }

@@ -4,7 +4,7 @@ import ExtcSyntax
 extension ServerChecker {
     mutating func checkName(_ v: Value) -> Located<String>? {
         guard Names.isDNS1123Label(v.text) else {
-            error(.invalidLabelName, "apiserver name `\(v.text)` is not a DNS-1123 label", v.span, note: "invalid name",
+            error(.invalidLabelName, "apiserver name `\(v.text)` is not a DNS-1123 label\(Names.tooLong(v.text, 63))", v.span, note: "invalid name",
                   help: labelHelp(v.text))
             return nil
         }
@@ -19,7 +19,7 @@ extension ServerChecker {
             return nil
         }
         guard Names.isDNS1123Subdomain(g) else {
-            error(.invalidSubdomain, "group `\(g)` is not a DNS-1123 subdomain", v.span, note: "invalid group",
+            error(.invalidSubdomain, "group `\(g)` is not a DNS-1123 subdomain\(Names.tooLong(g, 253))", v.span, note: "invalid group",
                   help: "use lowercase letters, digits, `-` and `.`, at most 253 characters: `\(g.lowercased())`")
             return nil
         }
@@ -86,7 +86,7 @@ extension ServerChecker {
     /// A reference to a named object (a DNS-1123 subdomain), or nil with E0111.
     mutating func objectName(_ v: Value, _ what: String, help: String) -> Located<String>? {
         guard Names.isDNS1123Subdomain(v.text) else {
-            error(.invalidSubdomain, "\(what) `\(v.text)` is not a DNS-1123 subdomain", v.span, note: "invalid name", help: help)
+            error(.invalidSubdomain, "\(what) `\(v.text)` is not a DNS-1123 subdomain\(Names.tooLong(v.text, 253))", v.span, note: "invalid name", help: help)
             return nil
         }
         return Located(v.text, v.span)
@@ -96,7 +96,7 @@ extension ServerChecker {
         let v = e.args[0]
         let create = !KnownAPIs.builtinNamespaces.contains(v.text) && !existing(e, "namespace", help: "when the namespace already exists")
         guard Names.isDNS1123Label(v.text) else {
-            error(.invalidLabelName, "namespace `\(v.text)` is not a DNS-1123 label", v.span, note: "invalid namespace",
+            error(.invalidLabelName, "namespace `\(v.text)` is not a DNS-1123 label\(Names.tooLong(v.text, 63))", v.span, note: "invalid namespace",
                   help: labelHelp(v.text))
             return (nil, create)
         }
@@ -105,7 +105,7 @@ extension ServerChecker {
 
     mutating func checkServiceName(_ v: Value) -> Located<String>? {
         guard Names.isDNS1035Label(v.text) else {
-            error(.invalidServiceName, "service name `\(v.text)` is not a DNS-1035 label", v.span, note: "invalid service name",
+            error(.invalidServiceName, "service name `\(v.text)` is not a DNS-1035 label\(Names.tooLong(v.text, 63))", v.span, note: "invalid service name",
                   help: "start with a lowercase letter; then lowercase letters, digits and `-`, at most 63 characters")
             return nil
         }

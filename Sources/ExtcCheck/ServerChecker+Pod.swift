@@ -109,7 +109,7 @@ extension ServerChecker {
         let f = Fields(e.block?.entries ?? [], in: "volume `\(name.text)`", owner: name.span, table: Self.volumeFields, diagnostics: &bag)
         guard Names.isDNS1123Label(name.text), !Self.reservedVolumes.contains(name.text) else {
             error(.invalidLabelName, Self.reservedVolumes.contains(name.text) ? "volume name `\(name.text)` is used by extc"
-                                     : "volume name `\(name.text)` is not a DNS-1123 label", name.span, note: "invalid volume name",
+                                     : "volume name `\(name.text)` is not a DNS-1123 label\(Names.tooLong(name.text, 63))", name.span, note: "invalid volume name",
                   help: "pick another name: lowercase letters, digits and `-`")
             return nil
         }

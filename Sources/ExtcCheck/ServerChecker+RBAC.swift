@@ -38,7 +38,7 @@ extension ServerChecker {
             }
             seen[v.text] = v.span
             guard Self.isServedResource(v.text) else {
-                error(.invalidServiceName, "resource name `\(v.text)` is not a DNS-1035 label", v.span, note: "invalid resource name",
+                error(.invalidServiceName, "resource name `\(v.text)` is not a DNS-1035 label\(Names.tooLong(v.text, 63))", v.span, note: "invalid resource name",
                       help: Self.resourceHelp(v.text))
                 continue
             }
