@@ -30,13 +30,25 @@ public struct DiagnosticRenderer: Sendable {
         let gutter = String(repeating: " ", count: width)
         out += paint("\(gutter) |", "1;34") + "\n"
         var previousFile = d.span.file
-        for (span, message, primary) in marks {
+        var i = 0
+        while i < marks.count {
+            let (span, message, primary) = marks[i]
             if span.file !== previousFile {
                 let l = span.file.location(of: span.start)
                 out += paint("\(gutter) ::: ", "1;34") + "\(span.file.path):\(l.line):\(l.column)\n"
                 previousFile = span.file
             }
-            out += snippet(span, message: message, primary: primary, width: width)
+            // Marks on one (short) line are drawn under it together, as rustc does.
+            let line = span.file.line(of: span.start)
+            var j = i + 1
+            while j < marks.count, marks[j].0.file === span.file, span.file.line(of: marks[j].0.start) == line { j += 1 }
+            if j - i > 1, span.file.lineText(line).unicodeScalars.count <= Self.maxLine {
+                out += together(Array(marks[i..<j]), width: width)
+            } else {
+                for k in i..<j { out += snippet(marks[k].0, message: marks[k].1, primary: marks[k].2, width: width) }
+            }
+            i = j
+            _ = (message, primary)
         }
         if let help = d.help {
             out += paint("\(gutter) |", "1;34") + "\n"
@@ -50,6 +62,37 @@ public struct DiagnosticRenderer: Sendable {
     /// Lines longer than this (in characters) are shown as an excerpt of `context` either side.
     static let maxLine = 160
     static let context = 60
+
+    /// One source line with several marks under it (in column order): the last mark's message
+    /// beside the underlines, each earlier one below, hanging from its mark.
+    private func together(_ marks: [(Span, String, Bool)], width: Int) -> String {
+        let file = marks[0].0.file, line = file.line(of: marks[0].0.start)
+        let range = file.lineRange(line), text = file.lineText(line).replacingTabs()
+        let placed = marks.map { span, message, primary -> (col: Int, len: Int, message: String, primary: Bool) in
+            let start = file.location(of: max(range.lowerBound, min(span.start, range.upperBound))).column
+            let end = file.location(of: min(max(span.end, span.start), range.upperBound)).column
+            return (start, max(1, end - start), message, primary)
+        }
+        let bar = paint(String(repeating: " ", count: width) + " |", "1;34") + " "
+        func row(_ cells: [(Int, String, Bool)]) -> String {
+            var out = "", at = 1
+            for (col, piece, primary) in cells where col >= at {
+                out += String(repeating: " ", count: col - at) + paint(piece, primary ? "1;31" : "1;34")
+                at = col + piece.unicodeScalars.count
+            }
+            return bar + out + "\n"
+        }
+        let number = String(line)
+        var out = paint(String(repeating: " ", count: width - number.count) + "\(number) |", "1;34") + " " + text + "\n"
+        var underline = placed.map { ($0.col, String(repeating: $0.primary ? "^" : "-", count: $0.len), $0.primary) }
+        if let last = placed.last, !last.message.isEmpty { underline.append((last.col + last.len + 1, last.message, last.primary)) }
+        out += row(underline)
+        for k in stride(from: placed.count - 2, through: 0, by: -1) where !placed[k].message.isEmpty {
+            out += row(placed[...k].map { ($0.col, "|", $0.primary) })
+            out += row(placed[..<k].map { ($0.col, "|", $0.primary) } + [(placed[k].col, placed[k].message, placed[k].primary)])
+        }
+        return out
+    }
 
     /// One source line with an underline under `span` (clipped to that line).
     private func snippet(_ span: Span, message: String, primary: Bool, width: Int) -> String {

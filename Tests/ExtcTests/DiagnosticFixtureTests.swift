@@ -85,6 +85,11 @@ struct DiagnosticFixtureTests {
         Golden.check(relative.map(DiagnosticJSON.render).joined(separator: "\n") + "\n", "diagnostics/multi.jsonl")
         let fields = try FrontEnd().compile(paths: ["\(Paths.fixtures)/errors/fields.ext"]).diagnostics.map { rebase($0) }
         Golden.check(DiagnosticRenderer(color: false).render(fields) + "\n", "diagnostics/fields.txt")
+        // Two marks on one line are drawn under it together.
+        let sameLine = try FrontEnd().compile(paths: ["\(Paths.fixtures)/errors/sameline.ext"]).diagnostics.map { rebase($0) }
+        let text = DiagnosticRenderer(color: false).render(sameLine) + "\n"
+        Golden.check(text, "diagnostics/sameline.txt")
+        #expect(text.contains("  |             -- ^^ listed again\n"), "\(text)")
     }
 
     /// The same diagnostic with paths relative to the package, so goldens do not hold this machine's paths.
