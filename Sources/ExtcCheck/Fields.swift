@@ -68,9 +68,15 @@ struct Fields {
                     help = name.hasSuffix(":") ? "write `\(bare) VALUE`: a field and its values are separated by spaces, with no `:`"
                         : "write `\(bare) \(name.dropFirst(bare.count + 1))`: a space, not `=`, between a field and its value"
                     fix = name.hasSuffix(":") ? bare : "\(bare) \(name.dropFirst(bare.count + 1))"
+                } else if let guess = Suggest.closest(to: name, in: table.names) {
+                    meant.insert(guess)
+                    fix = guess
+                    help = Suggest.help(for: name, in: table.names)!
+                } else if let home = Schema.blockHolding(name, other: table.names) {
+                    // A field of another block, written at the wrong level.
+                    help = "`\(name)` is a field of `\(home) { ... }`; move it into that block"
                 } else {
-                    if let guess = Suggest.closest(to: name, in: table.names) { meant.insert(guess); fix = guess }
-                    help = Suggest.help(for: name, in: table.names) ?? "fields here: \(table.names.joined(separator: ", "))"
+                    help = "fields here: \(table.names.joined(separator: ", "))"
                 }
                 diagnostics.add(Diagnostic(.unknownField, "unknown field `\(name)` in \(where_)", at: e.head.span,
                                            note: "not a field of \(where_)", help: help, replacement: fix))
@@ -92,6 +98,13 @@ struct Fields {
 
     private static func validate(_ e: Entry, _ spec: FieldSpec, diagnostics: inout DiagnosticBag) -> Bool {
         let n = e.args.count
+        if spec.block == .none, let b = e.block, n == 0, spec.values.lowerBound >= 1 {
+            // `versions { v1 v2 }`: values written as a block; say so, not "found 0 values".
+            let words = b.entries.flatMap { [$0.head] + $0.args }.map(\.raw)
+            diagnostics.add(Diagnostic(.blockMismatch, "`\(spec.name)` takes values, not a block", at: b.open, note: "a block of values",
+                                       help: words.isEmpty ? "write `\(spec.name) VALUE`" : "write the values on the line: `\(spec.name) \(words.joined(separator: " "))`"))
+            return false
+        }
         if !spec.values.contains(n) {
             let want = spec.values.lowerBound == spec.values.upperBound ? "\(spec.values.lowerBound) value\(spec.values.lowerBound == 1 ? "" : "s")"
                 : spec.values.upperBound == Int.max ? "at least \(spec.values.lowerBound) value\(spec.values.lowerBound == 1 ? "" : "s")"
@@ -104,8 +117,8 @@ struct Fields {
         }
         switch (spec.block, e.block) {
         case (.none, .some(let b)):
-            diagnostics.add(Diagnostic(.blockMismatch, "`\(spec.name)` takes no block", at: b.open,
-                                       note: "unexpected block", help: "remove the `{ ... }`"))
+            diagnostics.add(Diagnostic(.blockMismatch, "`\(spec.name)` takes no block", at: b.open, note: "unexpected block",
+                                       help: "remove the `{ ... }`"))
             return false
         case (.required, .none):
             diagnostics.add(Diagnostic(.blockMismatch, "`\(spec.name)` needs a block", at: e.head.span,

@@ -9,4 +9,15 @@ public enum Schema {
         ("storage", ServerChecker.storageFields.names),
         ("certs", ServerChecker.certFields.names),
     ]
+
+    /// Every block a field may stand in, for "a field of another block" help.
+    static let allBlocks: [(block: String, fields: [String])] = blocks + [
+        ("group", ServerChecker.groupFields.names), ("pod", ServerChecker.podFields.names),
+        ("serving", ServerChecker.servingFields.names), ("volume", ServerChecker.volumeFields.names),
+    ]
+
+    /// The block (other than the one whose fields are `other`) that has a field `name`.
+    static func blockHolding(_ name: String, other: [String]) -> String? {
+        allBlocks.first { $0.fields.contains(name) && $0.fields != other }?.block
+    }
 }

@@ -76,8 +76,11 @@ public struct Parser {
                 newlines = 0
                 advance()
             case .lbrace:
+                // `certs` then `{` on the next line (Allman style): the block belongs on the entry's line.
+                let previous = entries.last.flatMap { e in e.block == nil && newlines == 1 ? e : nil }
                 report(.unexpectedToken, "expected a name before `{`", span(tok), note: "block without a name",
-                       help: "a block belongs to an entry: `certs { ... }`")
+                       labels: previous.map { [Label($0.span, "this entry ends at its line's end")] } ?? [],
+                       help: previous.map { "a block starts on its entry's line: `\($0.head.text) {`" } ?? "a block belongs to an entry: `certs { ... }`")
                 _ = block()
                 newlines = 0
             case .word, .string:

@@ -209,6 +209,20 @@ struct CheckerTests {
     }
 }
 
+struct TargetedHelpTests {
+    @Test("help says what to write: values on the line, the block a field belongs to, `{` on its entry's line")
+    func targeted() throws {
+        func helps(_ path: String) throws -> [String] {
+            try FrontEnd().compile(paths: ["\(Paths.fixtures)/errors/\(path)"]).diagnostics.compactMap(\.help)
+        }
+        let levels = try helps("levels.ext")
+        #expect(levels.contains("write the values on the line: `versions v1 v2`"))
+        #expect(levels.contains("`validity` is a field of `certs { ... }`; move it into that block"))
+        #expect(try helps("allman.ext") == ["a block starts on its entry's line: `certs {`"])
+        #expect(try helps("habits.ext").contains("write `group VALUE`: a field and its values are separated by spaces, with no `:`"))
+    }
+}
+
 struct LineEndingTests {
     @Test("a leading byte order mark is white space, and fmt drops it")
     func byteOrderMark() {
