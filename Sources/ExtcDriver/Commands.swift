@@ -16,6 +16,8 @@ public struct BuildRequest: Sendable {
     public var target: OutputTarget = .stdout
     public var options = BuildOptions()
     public var check = false
+    /// With `check`: print a unified diff of each file that differs.
+    public var showDiff = false
     public var state = StateDirectory()
     public var env = CertEnvironment.system
 
@@ -106,10 +108,18 @@ public struct Commands {
         if withheld, program.servers.contains(where: { $0.certs.ca.value != .certManager }) {
             console.note("the TLS Secret (private key) is not printed to a terminal; pipe the output (`| kubectl apply -f -`) or use -o FILE to include it")
         }
-        return write(output, to: request.target, check: request.check)
+        return write(output, to: request.target, check: request.check, showDiff: request.showDiff)
     }
 
-    private func write(_ output: BuildOutput, to target: OutputTarget, check: Bool) -> ExitStatus {
+    /// With `--check --diff`: what would change in one file, as a unified diff on stdout. A file
+    /// holding private keys is named, never shown.
+    private func showChange(_ path: String, _ file: OutputFile) {
+        if file.sensitive { Console.out("--- \(path)\n+++ \(path) (built)\n(holds private keys: not shown)\n"); return }
+        let old = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        Console.out(LineDiff.unified(old, file.contents, path: path, label: "(built)"))
+    }
+
+    private func write(_ output: BuildOutput, to target: OutputTarget, check: Bool, showDiff: Bool = false) -> ExitStatus {
         do {
             switch target {
             case .stdout:
@@ -125,15 +135,21 @@ public struct Commands {
                 if check, changed {
                     console.error(FileIO.exists(path) ? "\(path) is not what the spec produces; run `extc build` without --check"
                                                       : "\(path) is missing; run `extc build` without --check to write it")
+                    if showDiff { showChange(path, output.files[0]) }
                 }
                 return check && changed ? .drift : .success
-            case .directory(let dir):
+            case .directory(let given):
+                let dir = given.count > 1 && given.hasSuffix("/") ? String(given.dropLast()) : given  // `deploy/x`, not `deploy//x`
                 let report = try OutputWriter.write(output.files, toDirectory: dir, dryRun: check)
                 if check, report.changed {
                     for f in report.written {
                         console.error(FileIO.exists("\(dir)/\(f)") ? "\(dir)/\(f) differs from what the spec produces" : "\(dir)/\(f) is missing")
+                        if showDiff, let file = output.files.first(where: { $0.name == f }) { showChange("\(dir)/\(f)", file) }
                     }
-                    for f in report.removed { console.error("\(dir)/\(f) is no longer produced by the spec") }
+                    for f in report.removed {
+                        console.error("\(dir)/\(f) is no longer produced by the spec")
+                        if showDiff { Console.out(LineDiff.unified((try? FileIO.read("\(dir)/\(f)")).map { String(decoding: $0, as: UTF8.self) } ?? "", "", path: "\(dir)/\(f)", label: "(no longer built)")) }
+                    }
                     return .drift
                 }
                 return .success

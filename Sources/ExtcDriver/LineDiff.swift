@@ -13,7 +13,8 @@ public enum LineDiff {
         var isNew: Bool { if case .removed = self { return false } else { return true } }
     }
 
-    public static func unified(_ a: String, _ b: String, path: String, context: Int = 3) -> String {
+    /// `label` names the new side in the `+++` line: `(formatted)` for fmt, `(built)` for build.
+    public static func unified(_ a: String, _ b: String, path: String, label: String = "(formatted)", context: Int = 3) -> String {
         let ops = diff(lines(a), lines(b))
         let changed = ops.indices.filter { if case .same = ops[$0] { return false } else { return true } }
         guard !changed.isEmpty else { return "" }
@@ -23,7 +24,7 @@ public enum LineDiff {
             if let last = hunks.last, c - last.upperBound <= 2 * context { hunks[hunks.count - 1] = last.lowerBound...c }
             else { hunks.append(c...c) }
         }
-        var out = "--- \(path)\n+++ \(path) (formatted)\n"
+        var out = "--- \(path)\n+++ \(path) \(label)\n"
         for h in hunks {
             let range = max(0, h.lowerBound - context)..<min(ops.count, h.upperBound + context + 1)
             let before = ops[..<range.lowerBound]
@@ -41,8 +42,10 @@ public enum LineDiff {
         return out
     }
 
+    /// Lines split on LF bytes (a Swift Character would keep `\r\n` whole, so a CRLF file would
+    /// be one line); each keeps its `\r`, which is part of the line's content in a unified diff.
     static func lines(_ s: String) -> [String] {
-        var ls = s.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var ls = s.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         if ls.last == "" { ls.removeLast() }
         return ls
     }

@@ -72,13 +72,18 @@ struct Build: ParsableCommand {
     @Flag(help: "Write nothing; exit 2, naming each file, if the output on disk differs from what the specs produce.")
     var check = false
 
+    @Flag(help: "With --check: print a unified diff of each file that differs (files holding keys are named, not shown).")
+    var diff = false
+
     func validate() throws {
         if check, out.output == nil, out.outDir == nil { throw ValidationError("--check compares with -o FILE or --out-dir DIR") }
+        if diff, !check { throw ValidationError("--diff goes with --check") }
     }
 
     func run() throws {
         var request = out.request(files)
         request.check = check
+        request.showDiff = diff
         try finish(Commands(console: diagnostics.console).build(request))
     }
 }

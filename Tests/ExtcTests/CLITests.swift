@@ -243,6 +243,20 @@ struct CLITests {
         #expect(names(["specs/*/nothing-*.ext"]).isEmpty)
     }
 
+    @Test("fmt --diff of a CRLF file is a diff that patch applies, giving what fmt prints")
+    func crlfDiff() throws {
+        guard let patch = Run.which("patch") else { return }
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/crlf.ext"
+        Paths.write("apiserver  x {\r\n group x.example.com\r\n}\r\n", to: spec)
+        let diff = Run.extc(["fmt", "--diff", spec])
+        #expect(diff.stdout.contains("@@ -1,3 +1,3 @@"), "\(diff.stdout)")
+        let applied = Run.program(patch, ["-s", spec], stdin: diff.stdout)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(Paths.read(spec) == "apiserver x {\n  group x.example.com\n}\n")
+    }
+
     @Test("fmt: print, --check, --diff, --write")
     func fmt() {
         let dir = Paths.temporaryDirectory()

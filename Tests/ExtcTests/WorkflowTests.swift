@@ -34,6 +34,10 @@ struct WorkflowTests {
         Paths.write(Paths.read("\(clone)/wardle.ext").replacingOccurrences(of: "  port      8443", with: "  port      9443"), to: "\(clone)/wardle.ext")
         let drift = Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy", "--check"], cwd: clone)
         #expect(drift.status == 2 && drift.stderr.contains("deploy/12-deployment.wardle.wardle.yaml differs"), "\(drift.stderr)")
+        let shown = Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy/", "--check", "--diff"], cwd: clone)
+        #expect(shown.status == 2 && !shown.stderr.contains("//"), "paths are normalised: \(shown.stderr)")
+        #expect(shown.stdout.contains("+++ deploy/12-deployment.wardle.wardle.yaml (built)") && shown.stdout.contains("+        - --secure-port=9443"),
+                "\(shown.stdout)")
 
         try FileManager.default.removeItem(atPath: "\(clone)/.extc/wardle/ca.crt")
         let none = Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy", "--check"], cwd: clone)
