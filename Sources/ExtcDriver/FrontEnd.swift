@@ -21,6 +21,18 @@ public final class FrontEnd {
         public var hasErrors: Bool { diagnostics.contains { $0.isError } }
     }
 
+    /// Parses and checks sources already in memory (another revision's files, for `diff`).
+    public func compile(sources: [(path: String, bytes: [UInt8])]) -> Result {
+        var files: [FileSyntax] = []
+        var diagnostics: [Diagnostic] = []
+        for (path, bytes) in sources {
+            let (syntax, ds) = Parser.parse(SourceFile(path: path, bytes: bytes))
+            files.append(syntax)
+            diagnostics += ds
+        }
+        return Self.check(files, syntaxDiagnostics: diagnostics)
+    }
+
     /// The largest spec extc reads (a generated file of 10,000 servers is about 11 MB).
     public static let maxSpecBytes = 64 << 20
 
@@ -50,12 +62,16 @@ public final class FrontEnd {
             files.append(syntax)
             diagnostics += ds
         }
-        // As in Go: syntax errors (every one of them, from every file) stop the build before type
-        // checking, whose findings on a broken tree would mostly be cascades.
-        if diagnostics.contains(where: \.isError) {
-            return Result(files: files, program: nil, diagnostics: diagnostics.sortedBySource())
+        return Self.check(files, syntaxDiagnostics: diagnostics)
+    }
+
+    /// As in Go: syntax errors (every one of them, from every file) stop the build before type
+    /// checking, whose findings on a broken tree would mostly be cascades.
+    static func check(_ files: [FileSyntax], syntaxDiagnostics: [Diagnostic]) -> Result {
+        if syntaxDiagnostics.contains(where: \.isError) {
+            return Result(files: files, program: nil, diagnostics: syntaxDiagnostics.sortedBySource())
         }
         let (program, checked) = Checker.check(files)
-        return Result(files: files, program: program, diagnostics: (diagnostics + checked).sortedBySource())
+        return Result(files: files, program: program, diagnostics: (syntaxDiagnostics + checked).sortedBySource())
     }
 }

@@ -37,7 +37,7 @@ struct Extc: ParsableCommand {
             70 internal error (a bug in extc); 74 a file could not be read or written.
             """,
         version: release,
-        subcommands: [Init.self, Build.self, Check.self, Fmt.self, Watch.self, Certs.self, Explain.self],
+        subcommands: [Init.self, Build.self, Check.self, Fmt.self, Watch.self, Certs.self, Diff.self, Explain.self],
         defaultSubcommand: nil)
 }
 

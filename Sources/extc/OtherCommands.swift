@@ -178,3 +178,42 @@ struct Init: ParsableCommand {
         try finish(Commands(console: diagnostics.console).initSpec(r))
     }
 }
+
+extension DiffFormat: ExpressibleByArgument {}
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "What a change to the specs does, object by object (exit 0 same, 1 different, 2 trouble).",
+        discussion: """
+            Compares the objects the specs produce at a git revision (--base, default HEAD) with the
+            working tree's: added, removed, and changed objects with their changed lines as a unified
+            diff. Both sides use the same public certificate state; Secret data is redacted.
+              extc diff specs/*.ext --base main
+              extc diff specs/*.ext --base origin/main --format json
+            """)
+
+    @Argument(help: "Spec files (*.ext), as the working tree has them; a quoted glob or a directory is expanded by extc.")
+    var files: [String]
+
+    @Option(help: ArgumentHelp("The git revision to compare with.", valueName: "rev"))
+    var base: String = "HEAD"
+
+    @Option(help: "Output: human, or json.")
+    var format: DiffFormat = .human
+
+    @Option(help: ArgumentHelp("Certificate state directory (default: .extc/ beside each spec).", valueName: "dir"))
+    var state: String?
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func run() throws {
+        switch Commands(console: diagnostics.console).diff(Inputs(files), base: base, state: StateDirectory(override: state), format: format) {
+        case .same: try finish(.success)
+        case .different:
+            if let failure = Console.stdoutFailure { Console.err("error: standard output: \(failure)\n"); throw ExitCode(2) }
+            throw ExitCode(1)
+        case .trouble: throw ExitCode(2)
+        }
+    }
+}

@@ -43,4 +43,39 @@ struct WorkflowTests {
         let none = Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy", "--check"], cwd: clone)
         #expect(none.status == 1 && none.stderr.contains("error[E0310]"), "\(none.stderr)")
     }
+
+    @Test("extc diff: object by object against a git revision, human and JSON, Secret data redacted, exit 0 same / 1 different")
+    func diff() throws {
+        guard let _ = Self.git else { if Run.inCI { Issue.record("git is missing") }; return }
+        let repo = Paths.temporaryDirectory("extc-diff")
+        defer { Paths.cleanUp(repo) }
+        let spec = "\(repo)/wardle.ext"
+        Paths.write(Paths.read("\(Paths.samples)/wardle.ext"), to: spec)
+        // The committed public state (fixture certificates), so the caBundle is the same every run.
+        for file in ["ca.crt", "tls.crt", "etcd-ca.crt"] {
+            Paths.write(Paths.read("\(Paths.fixtures)/state/wardle/\(file)"), to: "\(repo)/.extc/wardle/\(file)")
+        }
+        #expect(git(["init", "-q"], in: repo).status == 0)
+        #expect(git(["add", "-A"], in: repo).status == 0)
+        #expect(git(["commit", "-qm", "wardle"], in: repo).status == 0)
+        let same = Run.extc(["diff", "wardle.ext"], cwd: repo)
+        #expect(same.status == 0 && same.stdout.isEmpty, "\(same.stdout)\(same.stderr)")
+
+        Paths.write(Paths.read(spec).replacingOccurrences(of: "  port      8443", with: "  port      9443")
+            .replacingOccurrences(of: "versions  v1alpha1 v1beta1", with: "versions  v1beta1")
+            .replacingOccurrences(of: "  storage sidecar", with: "  storage sidecar\n  labels { team wardle }"), to: spec)
+        let human = Run.extc(["diff", "wardle.ext", "--base", "HEAD"], cwd: repo)
+        #expect(human.status == 1, "\(human.stderr)")
+        Golden.check(human.stdout, "diff/wardle.txt")
+        #expect(human.stdout.contains("- removed APIService v1alpha1.wardle.example.com"))
+        #expect(human.stdout.contains("+        - --secure-port=9443"))
+        let json = Run.extc(["diff", "wardle.ext", "--format", "json"], cwd: repo)
+        #expect(json.status == 1)
+        Golden.check(json.stdout, "diff/wardle.json")
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let changes = try #require(parsed["changes"] as? [[String: Any]])
+        #expect(changes.contains { $0["change"] as? String == "removed" } && changes.contains { $0["change"] as? String == "changed" })
+        #expect(json.stdout.contains("(redacted)") && !json.stdout.contains("PRIVATE KEY"), "Secret data is redacted")
+        #expect(Run.extc(["diff", "wardle.ext", "--base", "no-such-revision"], cwd: repo).status == 2)
+    }
 }
