@@ -28,28 +28,30 @@ public enum Checker {
         var names: [String: Span] = [:]
         var apiServices: [String: Span] = [:]
         var services: [String: Span] = [:]
+        /// Records `key` at `span`, or reports the clash with where it was first seen.
+        func once(_ seen: inout [String: Span], _ key: String, _ span: Span, _ clash: (Span) -> Diagnostic) {
+            if let first = seen[key] { bag.add(clash(first)) } else { seen[key] = span }
+        }
         for s in servers {
-            if let first = names[s.name.value] {
-                bag.add(Diagnostic(.duplicateServer, "apiserver `\(s.name.value)` is defined twice", at: s.name.span,
-                                   note: "defined again here", labels: [Label(first, "first defined here")],
-                                   help: "rename one; the name names its Deployment, ServiceAccount and RBAC objects"))
-            } else { names[s.name.value] = s.name.span }
+            once(&names, s.name.value, s.name.span) { first in
+                Diagnostic(.duplicateServer, "apiserver `\(s.name.value)` is defined twice", at: s.name.span,
+                           note: "defined again here", labels: [Label(first, "first defined here")],
+                           help: "rename one; the name names its Deployment, ServiceAccount and RBAC objects")
+            }
             for g in s.groups {
                 for v in g.versions {
                     let key = "\(v.name.value).\(g.name.value)"
-                    if let first = apiServices[key] {
-                        bag.add(Diagnostic(.duplicateAPIService, "APIService `\(key)` is served by two apiservers", at: v.name.span,
-                                           note: "served here", labels: [Label(first, "and here")],
-                                           help: "serve each group/version from one apiserver"))
-                    } else { apiServices[key] = v.name.span }
+                    once(&apiServices, key, v.name.span) { first in
+                        Diagnostic(.duplicateAPIService, "APIService `\(key)` is served by two apiservers", at: v.name.span,
+                                   note: "served here", labels: [Label(first, "and here")], help: "serve each group/version from one apiserver")
+                    }
                 }
             }
             let svc = "\(s.namespace.value)/\(s.service.value)"
-            if let first = services[svc] {
-                bag.add(Diagnostic(.duplicateService, "Service `\(svc)` is used by two apiservers", at: s.service.span,
-                                   note: "used here", labels: [Label(first, "and here")],
-                                   help: "give each apiserver its own `service` name"))
-            } else { services[svc] = s.service.span }
+            once(&services, svc, s.service.span) { first in
+                Diagnostic(.duplicateService, "Service `\(svc)` is used by two apiservers", at: s.service.span,
+                           note: "used here", labels: [Label(first, "and here")], help: "give each apiserver its own `service` name")
+            }
         }
     }
 }
