@@ -172,10 +172,18 @@ public struct CertBackend: Sendable {
         } else {
             switch Result(catching: { try StoredPair.load(certPath: certPath, keyPath: keyPath) }) {
             case .success(nil):
-                if FileIO.exists(certPath) || FileIO.exists(keyPath) {
-                    throw StateProblem(kind: kind, reason: "only one of \(kind.stem).crt and \(kind.stem).key is there", path: dir)
+                if FileIO.exists(certPath) {
+                    throw StateProblem(kind: kind, reason: "\(kind.stem).crt is there but its key is not", path: dir)
                 }
-                why = "no \(kind.label) in \(dir)"
+                if FileIO.exists(keyPath) {
+                    // A key without its certificate: an issue interrupted between the two writes
+                    // (keys are written first). Its certificate was never published, so a new CA
+                    // is issued; the key is still kept, never destroyed.
+                    let kept = dryRun ? [] : try StoredPair.moveAside([keyPath], suffix: "orphan-\(env.now())")
+                    why = "an interrupted issue left a key without its certificate\(kept.isEmpty ? "" : ", kept as \(kept[0])")"
+                } else {
+                    why = "no \(kind.label) in \(dir)"
+                }
             case .success(let p?):
                 let problem: String?
                 do { problem = try caProblem(p, server) } catch { throw StateProblem(kind: kind, reason: "\(error)", path: dir) }

@@ -209,7 +209,9 @@ extension DiagnosticCode {
             """)
         case .stateCAUnusable: return ("stored CA cannot be used", """
             The state directory holds a CA certificate or key that cannot be read: no permission,
-            an encrypted or truncated key, or one of the two files missing. extc never replaces a
+            an encrypted or truncated key, or a certificate whose key is missing. (A key whose
+            certificate is missing is what an interrupted issue leaves: extc keeps it aside as
+            `ca.key.orphan-<time>` and issues a new CA.) extc never replaces a
             CA it cannot read, since its key may be the only copy and clusters trust it. Restore the
             file or its permissions; or run `extc certs --rotate all` to issue a new CA, which keeps
             the old files beside the new ones (`ca.key.replaced-<time>`).

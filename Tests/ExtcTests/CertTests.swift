@@ -281,6 +281,20 @@ struct CertTests {
         if damaged != nil { #expect(kept.contains { $0.hasPrefix("ca.key.replaced-") }) }
     }
 
+    @Test("a CA key without its certificate (an interrupted issue) is kept aside and a new CA issued")
+    func orphanKey() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        _ = try Self.bundle(Self.backend(state).material(for: s))
+        let key = Paths.read("\(state)/hello/ca.key")
+        try FileManager.default.removeItem(atPath: "\(state)/hello/ca.crt")
+        let outcome = Self.backend(state).material(for: s)
+        #expect(outcome.diagnostics.filter(\.isError).isEmpty && outcome.notes.first?.contains("interrupted issue") == true, "\(outcome.notes)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: "\(state)/hello").filter { $0.hasPrefix("ca.key.orphan-") }
+        #expect(kept.count == 1 && Paths.read("\(state)/hello/\(kept[0])") == key, "the orphan key is kept")
+    }
+
     @Test("an expiring CA is replaced, and its key kept aside")
     func replacedCAKept() throws {
         let state = Paths.temporaryDirectory()
