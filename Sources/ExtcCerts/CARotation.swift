@@ -69,6 +69,10 @@ extension CertBackend {
         } else if rotate == .all, let record {
             notes.append("\(name): a CA rotation is already in phase \(record.phase); its next step is due after \(Self.utc(record.due))")
         }
+        // A switch to phase 2 cut short between its renames: finish it (each step is idempotent).
+        if let r = record, r.phase == 1, !dryRun, FileIO.exists("\(dir)/ca-previous.crt") || FileIO.exists("\(dir)/ca-previous.key") {
+            return try switchToNext(dir, server, grace: r.grace, now: now, notes: &notes)
+        }
         let current = try generatedCA(.serving, server, rotate: record == nil ? rotate : .none, notes: &notes)
         guard var r = record else { return (current, current.pair.certPEM) }
         switch r.phase {
@@ -77,12 +81,7 @@ extension CertBackend {
                 throw StateProblem(kind: .serving, reason: "the rotation record names ca-next.crt, which is gone", path: dir)
             }
             guard now >= r.due, !dryRun else { return (current, current.pair.certPEM + next.certPEM) }
-            try StoredPair.rename([("ca.crt", "ca-previous.crt"), ("ca.key", "ca-previous.key"),
-                                   ("ca-next.crt", "ca.crt"), ("ca-next.key", "ca.key")], in: dir)
-            r = RotationRecord(phase: 2, since: now, grace: r.grace)
-            try r.save(dir)
-            notes.append("\(name): CA rotation phase 2: the serving certificate moves to the new CA; the caBundle keeps the old one until after \(Self.utc(r.due))")
-            return (CA(pair: next, fresh: true), next.certPEM + current.pair.certPEM)
+            return try switchToNext(dir, server, grace: r.grace, now: now, notes: &notes)
         default:
             guard let previous = try StoredPair.load(certPath: "\(dir)/ca-previous.crt", keyPath: "\(dir)/ca-previous.key") else {
                 if !dryRun { try RotationRecord.clear(dir) }
@@ -95,6 +94,23 @@ extension CertBackend {
             notes.append("\(name): CA rotation done: the old CA left the caBundle (kept as \(dir)/\(kept[0]) and \(kept[1]))")
             return (current, current.pair.certPEM)
         }
+    }
+
+    /// Phase 1 -> 2: the current CA becomes ca-previous, the next one ca. Each rename is done only
+    /// if still to do, so a switch a crash cut short is finished by the next build.
+    private func switchToNext(_ dir: String, _ server: APIServer, grace: Int, now: Int, notes: inout [String]) throws -> (ca: CA, bundle: String) {
+        for (from, to) in [("ca.crt", "ca-previous.crt"), ("ca.key", "ca-previous.key"), ("ca-next.crt", "ca.crt"), ("ca-next.key", "ca.key")]
+        where FileIO.exists("\(dir)/\(from)") && !FileIO.exists("\(dir)/\(to)") {
+            try StoredPair.rename([(from, to)], in: dir)
+        }
+        guard let next = try StoredPair.load(certPath: "\(dir)/ca.crt", keyPath: "\(dir)/ca.key"),
+              let previous = try StoredPair.load(certPath: "\(dir)/ca-previous.crt", keyPath: "\(dir)/ca-previous.key") else {
+            throw StateProblem(kind: .serving, reason: "a CA rotation's files are incomplete (ca.*, ca-previous.*)", path: dir)
+        }
+        let r = RotationRecord(phase: 2, since: now, grace: grace)
+        try r.save(dir)
+        notes.append("\(server.name.value): CA rotation phase 2: the serving certificate moves to the new CA; the caBundle keeps the old one until after \(Self.utc(r.due))")
+        return (CA(pair: next, fresh: true), next.certPEM + previous.certPEM)
     }
 
     /// A stored CA a rotation can start from: its key parses, matches and it is not expiring.

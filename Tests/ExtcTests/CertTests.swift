@@ -398,6 +398,24 @@ struct CertTests {
         #expect(Self.backend(state).material(for: moved).diagnostics.isEmpty, "a moved spec takes its state over")
     }
 
+    @Test("a switch to phase 2 cut short between its renames is finished by the next build")
+    func interruptedSwitch() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        let s = try Self.server()
+        let start = try Self.bundle(Self.backend(state, now: Fixed.now).material(for: s))
+        _ = Self.backend(state, now: Fixed.now + 60).material(for: s, rotate: .all)
+        let next = Paths.read("\(state)/hello/ca-next.crt")
+        // The crash: only the first rename of the switch happened.
+        #expect(rename("\(state)/hello/ca.crt", "\(state)/hello/ca-previous.crt") == 0)
+        let outcome = Self.backend(state, now: Fixed.now + 120).material(for: s)
+        let p = try Self.bundle(outcome)
+        #expect(outcome.diagnostics.filter(\.isError).isEmpty, "\(outcome.diagnostics.map(\.message))")
+        #expect(p.caPEM == next && p.bundlePEM == next + start.caPEM && p.certPEM != start.certPEM)
+        #expect(Self.backend(state).rotationStatus(s)?.phase == 2)
+        #expect(try Self.verifies(start.certPEM, p.bundlePEM) && Self.verifies(p.certPEM, p.bundlePEM))
+    }
+
     @Test("an unusable state directory is E0306")
     func unusableState() throws {
         let dir = Paths.temporaryDirectory()
