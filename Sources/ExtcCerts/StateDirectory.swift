@@ -30,7 +30,7 @@ public struct StateDirectory: Sendable {
     /// (moved, renamed) hands the state over.
     func claim(for server: APIServer, write: Bool) throws {
         let dir = directory(for: server), record = "\(dir)/.spec"
-        let spec = Self.canonical(server.span.file.path)
+        let spec = FileIO.canonical(server.span.file.path)
         if let bytes = try? FileIO.read(record) {
             let owner = String(String(decoding: bytes, as: UTF8.self).prefix { $0 != "\n" })
             if owner == spec { return }
@@ -44,14 +44,9 @@ public struct StateDirectory: Sendable {
         public var description: String { "the certificate state \(directory) belongs to apiserver `\(server)` of \(owner)" }
     }
 
-    static func canonical(_ path: String) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        return realpath(path, &buffer) != nil ? String(cString: buffer) : path
-    }
-
     /// Creates the root (0700 when extc creates it; an existing directory keeps its mode) with a
     /// .gitignore, and the server's directory (always 0700: extc owns it). A .gitignore extc did
-    /// not write is extended with `*`, never replaced.
+    /// not write is extended with extc's lines, never replaced.
     func prepare(for server: APIServer) throws {
         let root = root(for: server)
         try FileIO.makeDirectory(root, mode: 0o700)

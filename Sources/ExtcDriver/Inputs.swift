@@ -22,16 +22,7 @@ public struct Inputs: Sendable {
     /// A spec's name for messages and its bytes: `-` reads standard input (bounded like a file).
     func read(_ path: String) throws -> (name: String, bytes: [UInt8]) {
         guard path == Self.stdin else { return (path, try FrontEnd.readSpec(path)) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw IOError.errno("standard input", "cannot read") }
-            if n == 0 { break }
-            out += chunk[0..<n]
-            guard out.count <= FrontEnd.maxSpecBytes else { throw IOError("standard input", "has more than \(FrontEnd.maxSpecBytes) bytes") }
-        }
+        let out = try FileIO.read(fd: 0, name: "standard input", limit: FrontEnd.maxSpecBytes)
         return (stdinName ?? "<stdin>", out)
     }
 

@@ -15,26 +15,17 @@ enum Safety {
         case .file(let f): out = f
         case .directory(let d): out = d
         }
-        let resolved = canonical(out)
-        for input in inputs where canonical(input) == resolved {
+        let resolved = FileIO.canonical(out)
+        for input in inputs where FileIO.canonical(input) == resolved {
             return "-o \(out) is the spec \(input); extc never writes over its input"
         }
         if case .directory = target, let state {
-            let s = canonical(state)
+            let s = FileIO.canonical(state)
             if s == resolved || s.hasPrefix(resolved + "/") || resolved.hasPrefix(s + "/") {
                 return "the state directory \(state) and the output directory \(out) overlap: keys would land beside committed files; keep them apart"
             }
         }
         return nil
-    }
-
-    /// An absolute path with symlinks resolved as far as the path exists.
-    static func canonical(_ path: String) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        if realpath(path, &buffer) != nil { return String(cString: buffer) }
-        let dir = FileIO.directory(of: path), base = FileIO.baseName(of: path)
-        if dir != path, realpath(dir, &buffer) != nil { return String(cString: buffer) + "/" + base }
-        return path
     }
 
     /// Before a private key goes to stdout: a regular file that others may read is made 0600

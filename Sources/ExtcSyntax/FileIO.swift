@@ -36,15 +36,31 @@ public enum FileIO {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw IOError.errno(path, "cannot read") }
         defer { close(fd) }
+        return try read(fd: fd, name: path)
+    }
+
+    /// Everything an open descriptor yields until EOF; more than `limit` bytes is an error.
+    public static func read(fd: Int32, name: String, limit: Int = Int.max) throws -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0, Glibc.errno == EINTR { continue }
-            guard n >= 0 else { throw IOError.errno(path, "cannot read") }
+            guard n >= 0 else { throw IOError.errno(name, "cannot read") }
             if n == 0 { return out }
             out.append(contentsOf: chunk[0..<n])
+            guard out.count <= limit else { throw IOError(name, "has more than \(limit) bytes") }
         }
+    }
+
+    /// An absolute path with symlinks resolved as far as the path exists (the directory, for a
+    /// file not written yet); the path as given when nothing resolves.
+    public static func canonical(_ path: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        if realpath(path, &buffer) != nil { return String(cString: buffer) }
+        let dir = directory(of: path), base = baseName(of: path)
+        if dir != path, realpath(dir, &buffer) != nil { return String(cString: buffer) + "/" + base }
+        return path
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
