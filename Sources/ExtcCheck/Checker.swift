@@ -28,11 +28,14 @@ public enum Checker {
         var names: [String: Span] = [:]
         var apiServices: [String: Span] = [:]
         var services: [String: Span] = [:]
+        /// Where each RBAC object was named, and the server whose default name it is (nil: given).
+        var rbac: [String: (Span, String?)] = [:]
         /// Records `key` at `span`, or reports the clash with where it was first seen.
         func once(_ seen: inout [String: Span], _ key: String, _ span: Span, _ clash: (Span) -> Diagnostic) {
             if let first = seen[key] { bag.add(clash(first)) } else { seen[key] = span }
         }
         for s in servers {
+            let duplicate = names[s.name.value] != nil
             once(&names, s.name.value, s.name.span) { first in
                 Diagnostic(.duplicateServer, "apiserver `\(s.name.value)` is defined twice", at: s.name.span,
                            note: "defined again here", labels: [Label(first, "first defined here")],
@@ -47,11 +50,32 @@ public enum Checker {
                     }
                 }
             }
+            // Within one server or across two: defaults never clash (server names are unique),
+            // so a clash always involves a name the spec gave.
+            // A second server of one name clashes in every object; E0120 above says it once.
+            for (key, name) in s.rbacObjects where !duplicate {
+                let owner = name.span == s.span ? s.name.value : nil
+                if let (first, firstOwner) = rbac[key] {
+                    // Point at the name the spec gave; a default is the label.
+                    bag.add(owner == nil ? duplicateObject(key, name.span, first, owner: firstOwner)
+                                         : duplicateObject(key, first, name.span, owner: owner))
+                } else {
+                    rbac[key] = (name.span, owner)
+                }
+            }
             let svc = "\(s.namespace.value)/\(s.service.value)"
             once(&services, svc, s.service.span) { first in
                 Diagnostic(.duplicateService, "Service `\(svc)` is used by two apiservers", at: s.service.span,
                            note: "used here", labels: [Label(first, "and here")], help: "give each apiserver its own `service` name")
             }
         }
+    }
+
+    /// `owner`: the server whose default name `first` is, when it is one.
+    static func duplicateObject(_ key: String, _ span: Span, _ first: Span, owner: String?) -> Diagnostic {
+        let (kind, name) = (key.prefix { $0 != " " }, key.drop { $0 != " " }.dropFirst())
+        return Diagnostic(.duplicateObject, "\(kind) `\(name)` would be made twice", at: span, note: "named here",
+                   labels: [Label(first, owner.map { "and here: apiserver `\($0)`'s default name" } ?? "and here")],
+                   help: "give each role and binding its own name (`rbac-names`, `user-roles`); the second would replace the first")
     }
 }

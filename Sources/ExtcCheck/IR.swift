@@ -38,6 +38,8 @@ public struct APIServer: Sendable {
     public let rules: [PolicyRule]
     /// Names of the aggregated user roles; nil: `NAME:view` and `NAME:edit`.
     public let userRoles: UserRoleNames
+    /// Names of the server's own RBAC objects; nil fields: extc's (`NAME:apiserver` and so on).
+    public let rbacNames: RBACNames
     public let certs: CertSettings
     public let labels: [KeyValue]
     public let annotations: [KeyValue]
@@ -74,6 +76,21 @@ public struct ServedVersion: Sendable {
     public let name: Located<String>
     /// The APIService's versionPriority.
     public let priority: Located<Int>
+}
+
+/// `rbac-names { role NAME; auth-delegator NAME; auth-reader NAME }`: the names an install being
+/// adopted gave its RBAC objects, so that `kubectl apply` replaces them instead of leaving them
+/// beside extc's. A binding's roleRef is immutable; these names keep each one's roleRef as it was.
+public struct RBACNames: Sendable {
+    /// The server's ClusterRole and the ClusterRoleBinding that grants it (one name, as upstream
+    /// projects write them).
+    public let role: Located<String>?
+    /// The ClusterRoleBinding to `system:auth-delegator`.
+    public let authDelegator: Located<String>?
+    /// The RoleBinding in kube-system to `extension-apiserver-authentication-reader`.
+    public let authReader: Located<String>?
+
+    public static let none = RBACNames(role: nil, authDelegator: nil, authReader: nil)
 }
 
 /// `user-roles { view NAME; edit NAME }`: the aggregated ClusterRoles' names.
@@ -205,4 +222,26 @@ public struct CertSettings: Sendable {
     /// The serving certificate's extended key usage: server only, or server and client (for a
     /// server that also dials a peer with it, as KEDA's does).
     public let serverAndClient: Bool
+}
+
+/// The names of the RBAC objects a server makes, derived here once for the checker (which reports
+/// two objects of one name) and for lowering (which makes them). Each keeps the span that chose it.
+extension APIServer {
+    public var roleName: Located<String> { rbacNames.role ?? Located("\(name.value):apiserver", span) }
+    public var authDelegatorName: Located<String> { rbacNames.authDelegator ?? Located("\(name.value):system:auth-delegator", span) }
+    public var authReaderName: Located<String> { rbacNames.authReader ?? Located("\(name.value):extension-apiserver-authentication-reader", span) }
+    public var viewRoleName: Located<String> { userRoles.view ?? Located("\(name.value):view", span) }
+    public var editRoleName: Located<String> { userRoles.edit ?? Located("\(name.value):edit", span) }
+
+    /// Every RBAC object the server may make, as `Kind name` (a RoleBinding's name after its
+    /// namespace: `RoleBinding kube-system/NAME`),
+    /// in a fixed order. Two servers, or two roles of one server, must not share one.
+    /// A default name's span is the server's (`span`).
+    public var rbacObjects: [(key: String, name: Located<String>)] {
+        [("ClusterRole", roleName), ("ClusterRole", viewRoleName), ("ClusterRole", editRoleName),
+         ("ClusterRoleBinding", roleName), ("ClusterRoleBinding", authDelegatorName),
+         ("RoleBinding kube-system/", authReaderName)].map { kind, name in
+            (kind.hasSuffix("/") ? "\(kind)\(name.value)" : "\(kind) \(name.value)", name)
+        }
+    }
 }

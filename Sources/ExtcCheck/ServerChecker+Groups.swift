@@ -118,6 +118,24 @@ extension ServerChecker {
         return UserRoleNames(view: name("view"), edit: name("edit"))
     }
 
+    /// `rbac-names { role NAME; auth-delegator NAME; auth-reader NAME }`; each field optional.
+    mutating func checkRBACNames(_ e: Entry?) -> RBACNames {
+        guard let block = e?.block else { return .none }
+        let table = FieldTable([FieldSpec("role"), FieldSpec("auth-delegator"), FieldSpec("auth-reader")])
+        let f = Fields(block.entries, in: "rbac-names", owner: e!.head.span, table: table, diagnostics: &bag)
+        func name(_ field: String, _ kind: String) -> Located<String>? {
+            guard let v = f[field]?.args[0] else { return nil }
+            guard Names.isRoleName(v.text) else {
+                error(.invalidValue, "`\(v.text)` is not a \(kind) name", v.span, note: "invalid name",
+                      help: "an RBAC object's name has no `/` or `%` and is not `.` or `..`: `system:metrics-server`")
+                return nil
+            }
+            return Located(v.text, v.span)
+        }
+        return RBACNames(role: name("role", "ClusterRole"), authDelegator: name("auth-delegator", "ClusterRoleBinding"),
+                         authReader: name("auth-reader", "RoleBinding"))
+    }
+
     /// `service-account NAME [existing]`; default: the server's name, created.
     mutating func checkServiceAccount(_ e: Entry?, name: Located<String>?) -> (Located<String>?, Bool) {
         guard let e else { return (name, true) }

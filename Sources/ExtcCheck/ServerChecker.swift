@@ -19,7 +19,7 @@ struct ServerChecker {
         FieldSpec("volume", block: .required, repeatable: true), FieldSpec("pod", values: 0...0, block: .required),
         FieldSpec("serving", values: 0...0, block: .required), FieldSpec("selector", values: 0...0, block: .required),
         FieldSpec("service-account", values: 1...2), FieldSpec("user-roles", values: 0...0, block: .required),
-        FieldSpec("acknowledge", values: 1...Int.max),
+        FieldSpec("acknowledge", values: 1...Int.max), FieldSpec("rbac-names", values: 0...0, block: .required),
     ])
 
     var bag = DiagnosticBag()
@@ -94,6 +94,7 @@ struct ServerChecker {
             f.has("allow") ? f.every("allow").flatMap { checkAllow($0, library: lib.value) } : defaultRules(lib.value, at: home)
         } ?? []
         let userRoles = checkUserRoles(f["user-roles"])
+        let rbacNames = checkRBACNames(f["rbac-names"])
         let labels = f["labels"].map { checkMetadata($0.block!, labels: true) } ?? []
         let annotations = f["annotations"].map { checkMetadata($0.block!, labels: false) } ?? []
         let selector = f["selector"].map { checkMetadata($0.block!, labels: true, reservedAllowed: true) } ?? []
@@ -109,7 +110,7 @@ struct ServerChecker {
             name: name, span: home, groups: groups, namespace: namespace, createNamespace: create,
             service: service, port: port, image: image, pullPolicy: pull, replicas: replicas, command: command,
             args: args.compactMap { $0 }, env: env, ports: ports, volumes: volumes, pod: pod, serving: serving,
-            requests: requests, limits: limits, rules: rules, userRoles: userRoles, certs: certs,
+            requests: requests, limits: limits, rules: rules, userRoles: userRoles, rbacNames: rbacNames, certs: certs,
             labels: labels, annotations: annotations, library: library, storage: storage, selector: selector,
             serviceAccount: account, createServiceAccount: createAccount, acknowledged: acknowledged)
     }

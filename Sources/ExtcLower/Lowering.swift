@@ -32,11 +32,11 @@ struct ServerNames {
     var serviceAccount: String { server.serviceAccount.value }
     var deployment: String { base }
     var secret: String { "\(base)-tls" }
-    var ownRole: String { "\(base):apiserver" }
-    var authDelegator: String { "\(base):system:auth-delegator" }
-    var authReader: String { "\(base):extension-apiserver-authentication-reader" }
-    var viewRole: String { server.userRoles.view?.value ?? "\(base):view" }
-    var editRole: String { server.userRoles.edit?.value ?? "\(base):edit" }
+    var ownRole: String { server.roleName.value }
+    var authDelegator: String { server.authDelegatorName.value }
+    var authReader: String { server.authReaderName.value }
+    var viewRole: String { server.viewRoleName.value }
+    var editRole: String { server.editRoleName.value }
     /// The Secret the pods mount the serving certificate from: extc's, or the one its owner writes.
     var servingSecret: String {
         if case .external(let s) = server.certs.ca.value { return s }

@@ -47,6 +47,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case sidecarReplicas = "E0134"
     case storageFieldForMode = "E0135"
     case storageServerName = "E0136"
+    case duplicateObject = "E0138"
     // Certificates
     case openSSLFailure = "E0300"
     case caFileUnreadable = "E0301"

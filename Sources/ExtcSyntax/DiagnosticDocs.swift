@@ -173,6 +173,14 @@ extension DiagnosticCode {
             eleven characters, which must fit in 63; the etcd CA's name must fit in 64. So the name
             starts with a letter and has at most 45 characters.
             """)
+        case .duplicateObject: return ("RBAC object made twice", """
+            Each server makes a ClusterRole and its ClusterRoleBinding, a ClusterRoleBinding to
+            `system:auth-delegator`, a RoleBinding in kube-system and up to two aggregated user
+            roles. Their names come from the server's name unless `rbac-names` or `user-roles` gives
+            them. Two objects of one kind and name would be one object in the cluster: the one applied
+            second replaces the first, and a binding's roleRef cannot change, so the apply fails.
+            Give each its own name.
+            """)
         case .openSSLFailure: return ("OpenSSL failed", """
             OpenSSL reported an error while making key material; its reason is in the message.
             """)

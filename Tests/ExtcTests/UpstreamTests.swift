@@ -219,7 +219,10 @@ struct UpstreamTests {
 
         // the server's own RBAC, bound to its ServiceAccount
         if !u.rules.isEmpty {
-            let role = try #require(objects.first { $0.kind == "ClusterRole" && $0.name.hasSuffix(":apiserver") })
+            // The server's own role: the one its ClusterRoleBinding of the same name grants.
+            let role = try #require(objects.first { o in
+                o.kind == "ClusterRole" && objects.contains { $0.kind == "ClusterRoleBinding" && $0.name == o.name }
+            })
             let ours = Set((role.body["rules"]?.listValue ?? []).flatMap { r in
                 Self.triples(strings(r["apiGroups"]), strings(r["resources"]), strings(r["verbs"]))
             })
