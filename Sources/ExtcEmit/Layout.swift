@@ -95,33 +95,32 @@ public enum OutputWriter {
     /// removed as stale, never a file that merely matches extc's naming pattern.
     public static let manifest = ".extc-files"
 
-    /// Writes a layout's files into `dir`, skipping unchanged ones and removing files an earlier
-    /// build wrote (per the manifest) that this one no longer makes. A `.gitignore` extc did not
-    /// write is kept and extended, never replaced. With `dryRun` only reports (for `--check`).
+    /// Writes a layout's files into `dir`: unchanged files are kept as they are, files an earlier
+    /// build wrote (per the manifest) that this one no longer makes are removed, and a
+    /// `.gitignore` extc did not write is kept and extended, never replaced. The new set is
+    /// published in one step where the system allows (see `DirectoryPublisher`), else file by
+    /// file. With `dryRun` only reports (for `--check`).
     public static func write(_ files: [OutputFile], toDirectory dir: String, dryRun: Bool = false) throws -> WriteReport {
-        var report = WriteReport()
-        if !dryRun { try FileIO.makeDirectory(dir) }
-        for f in files {
-            let path = "\(dir)/\(f.name)"
-            if f.name.contains("/"), !dryRun { try FileIO.makeDirectory(FileIO.directory(of: path), mode: 0o700) }
-            var contents = f.contents
-            if f.name == ".gitignore" { contents = GitIgnore.merge(contents, into: (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) }) }
-            let mode: mode_t = f.sensitive ? 0o600 : 0o644
-            if FileIO.holds(Array(contents.utf8), at: path, mode: mode) { report.unchanged.append(f.name); continue }
-            report.written.append(f.name)
-            if !dryRun { try FileIO.write(contents, to: path, mode: mode) }
+        let plan = DirectoryPlan(files, in: dir)
+        if dryRun || plan.isCurrent { return plan.report }
+        if try DirectoryPublisher.publish(plan, at: dir) { return plan.report }
+        try writeInPlace(plan, at: dir)
+        return plan.report
+    }
+
+    /// File by file, each replaced atomically; the manifest last, so it never names a file that
+    /// was not written.
+    static func writeInPlace(_ plan: DirectoryPlan, at dir: String) throws {
+        try FileIO.makeDirectory(dir)
+        for e in plan.entries where !e.unchanged && e.name != manifest {
+            let path = "\(dir)/\(e.name)"
+            if e.name.contains("/") { try FileIO.makeDirectory(FileIO.directory(of: path), mode: 0o700) }
+            try FileIO.write(e.bytes, to: path, mode: e.mode)
         }
-        let keep = Set(files.map(\.name))
-        let previous = (try? FileIO.read("\(dir)/\(manifest)")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        for name in previous.split(separator: "\n").map(String.init) where !name.hasPrefix("#") && !keep.contains(name)
-            && !name.contains("..") && name.split(separator: "/").count <= 2 && FileIO.exists("\(dir)/\(name)") {
-            report.removed.append(name)
-            if !dryRun { try FileIO.remove("\(dir)/\(name)") }
+        for name in plan.report.removed { try FileIO.remove("\(dir)/\(name)") }
+        if let record = plan.entries.first(where: { $0.name == manifest }), !record.unchanged {
+            try FileIO.write(record.bytes, to: "\(dir)/\(manifest)", mode: record.mode)
         }
-        let record = "# Written by extc: the files it generated here, removed when no longer produced.\n"
-            + files.map(\.name).filter { $0 != ".gitignore" }.sorted().map { "\($0)\n" }.joined()
-        if !dryRun { try FileIO.write(record, to: "\(dir)/\(manifest)", mode: 0o644) }
-        return report
     }
 
     /// Writes one stream file; returns whether it changed. A device or FIFO is written straight

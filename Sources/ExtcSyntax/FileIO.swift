@@ -57,9 +57,10 @@ public enum FileIO {
     /// file not written yet); the path as given when nothing resolves.
     public static func canonical(_ path: String) -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        if realpath(path, &buffer) != nil { return String(cString: buffer) }
+        func text() -> String { String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        if realpath(path, &buffer) != nil { return text() }
         let dir = directory(of: path), base = baseName(of: path)
-        if dir != path, realpath(dir, &buffer) != nil { return String(cString: buffer) + "/" + base }
+        if dir != path, realpath(dir, &buffer) != nil { return text() + "/" + base }
         return path
     }
 

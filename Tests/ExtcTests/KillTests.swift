@@ -28,9 +28,12 @@ struct KillTests {
             switch kind {
             case "fresh": Paths.cleanUp(state)
             case "renew": Paths.write(base.replacingOccurrences(of: "service   api", with: "service   api\(i % 7)"), to: spec)
+            // Each layout build changes the set (Service, APIServices, serving Secret), so a kill
+            // mid-write could show a mix.
+            case "layout": Paths.write(base.replacingOccurrences(of: "service   api", with: "service   lay\(i % 8)"), to: spec)
             default: break
             }
-            if kind != "renew" { Paths.write(base, to: spec) }
+            if kind == "fresh" || kind == "warm" { Paths.write(base, to: spec) }
             let args = kind == "layout" ? ["build", spec, "--state", state, "--layout", "kustomize", "-o", deploy]
                 : ["build", spec, "--state", state, "-o", out]
             let before = Paths.read(out)
@@ -45,6 +48,9 @@ struct KillTests {
             if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
             p.waitUntilExit()
             try Self.checkState(state, step, strict: false)
+            if kind == "layout", let files = LayoutSet.read(deploy) {
+                #expect(LayoutSet.inconsistency(files) == nil, "\(step): the layout is a mix")
+            }
             let now = Paths.read(out)
             if now != before, !now.isEmpty {
                 let docs = try YAMLReader.read(now)
@@ -55,6 +61,15 @@ struct KillTests {
             try Self.checkState(state, step, strict: true)
         }
         #expect(kills > 100, "only \(kills) builds were still running when killed; the delays are too long")
+        // A killed layout build may leave its staging directory (removed by a build a minute
+        // later): it is private to root while it is filled, and its keys are 0600 in a 0700 secrets/.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.contains("extc-new") {
+            let secrets = "\(dir)/\(name)/secrets"
+            #expect(FileIO.mode(of: "\(dir)/\(name)") == 0o700 || FileIO.mode(of: secrets) ?? 0o700 == 0o700, "\(name) is open to others")
+            for f in (try? FileManager.default.contentsOfDirectory(atPath: secrets)) ?? [] {
+                #expect(FileIO.mode(of: "\(secrets)/\(f)") == 0o600, "\(name)/secrets/\(f) holds a key")
+            }
+        }
         for place in [dir, deploy, "\(deploy)/secrets"] {
             let left = ((try? FileManager.default.contentsOfDirectory(atPath: place)) ?? []).filter { $0.contains("extc-tmp") }
             // A kill's temporary file is swept by the next write to the same file once it is a minute old;

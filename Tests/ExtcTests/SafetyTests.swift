@@ -163,7 +163,7 @@ struct SafetyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("extc-tmp") }.isEmpty)
     }
 
-    @Test("a full disk (a private tmpfs) fails with 74, keeps the previous output whole and leaves no temporary file")
+    @Test("a full disk (a private tmpfs) fails with 74, keeps the previous output (file or layout) whole and leaves nothing behind")
     func diskFull() throws {
         guard let unshare = Run.which("unshare") else { if Run.inCI { Issue.record("unshare is missing") }; return }
         let dir = Paths.temporaryDirectory()
@@ -176,6 +176,9 @@ struct SafetyTests {
             printf 'previous\\n' > "$1/out.yaml"
             "$2" build "$3" --state "$4" -o "$1/out.yaml"; code=$?
             cat "$1/out.yaml"; ls -a "$1"
+            rm "$1/out.yaml"; mkdir "$1/deploy" && printf 'kept\n' > "$1/deploy/NOTES.md" || exit 98
+            "$2" build "$3" --state "$4" --layout kustomize -o "$1/deploy" 2>&1; echo "layout=$?"
+            ls -a "$1" "$1/deploy"
             exit $code
             """
         let r = Run.program(unshare, ["-m", "sh", "-c", script, "sh", disk, Paths.extc, Self.minimal, state], timeout: 60)
@@ -183,6 +186,9 @@ struct SafetyTests {
         #expect(r.status == 74, "\(r.stdout)\(r.stderr)")
         #expect(r.stderr.contains("out.yaml") && r.stdout.hasPrefix("previous\n"), "\(r.stdout)\(r.stderr)")
         #expect(!r.stdout.contains("extc-tmp"), "a temporary file was left: \(r.stdout)")
+        // A layout that does not fit: 74, the directory as it was, no staging directory left.
+        #expect(r.stdout.contains("layout=74"), "\(r.stdout)")
+        #expect(!r.stdout.contains("extc-new") && !r.stdout.contains("kustomization.yaml") && r.stdout.contains("NOTES.md"), "\(r.stdout)")
     }
 
     @Test("bad input is bounded: a device as a spec is refused; 200,000 errors on one line print a screenful")

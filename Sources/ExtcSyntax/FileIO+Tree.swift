@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Whole-directory operations for publishing a layout in one step. Linux only: the exchange is
+// renameat2(RENAME_EXCHANGE), looked up at run time (glibc 2.28 and later; Swift's Glibc module
+// does not declare it), so an older system simply reports it unavailable.
+extension FileIO {
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    private static let renameExchange: UInt32 = 1 << 1
+
+    private static let renameat2: RenameAt2? = dlsym(nil, "renameat2").map { unsafeBitCast($0, to: RenameAt2.self) }
+
+    public static var exchangeAvailable: Bool { renameat2 != nil }
+
+    /// A name extc gives a file or directory while it is being made (`.NAME.extc-tmp-...`,
+    /// `.NAME.extc-new-...`): never part of a set, never carried over.
+    public static func isTemporaryName(_ name: String) -> Bool {
+        name.hasPrefix(".") && (name.contains(".extc-tmp-") || name.contains(".extc-new-"))
+    }
+
+    /// Swaps two paths in one step (both must exist, on one filesystem). False, with errno set,
+    /// when the system or filesystem cannot (ENOSYS, EINVAL, EXDEV, EBUSY...).
+    public static func exchange(_ a: String, _ b: String) -> Bool {
+        guard let renameat2 else { Glibc.errno = ENOSYS; return false }
+        return renameat2(AT_FDCWD, a, AT_FDCWD, b, renameExchange) == 0
+    }
+
+    /// A second name for what `source` names (a symlink stays a symlink); false with errno set.
+    public static func link(_ source: String, to destination: String) -> Bool {
+        linkat(AT_FDCWD, source, AT_FDCWD, destination, 0) == 0
+    }
+
+    /// The kind of what the path names, without following a final symlink; nil when nothing is there.
+    public static func kind(_ path: String) -> mode_t? {
+        var st = stat()
+        return lstat(path, &st) == 0 ? st.st_mode & S_IFMT : nil
+    }
+
+    /// Removes a directory and everything under it, never following a symlink out of it.
+    /// Best effort: what cannot be removed stays.
+    public static func removeTree(_ path: String) {
+        guard kind(path) == S_IFDIR else { unlink(path); return }
+        for name in list(path) { removeTree("\(path)/\(name)") }
+        rmdir(path)
+    }
+
+    /// Syncs a directory's entries to disk (after a rename in it); errors are ignored, as a
+    /// filesystem without directory fsync has nothing more to do.
+    public static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
+    }
+
+    /// Creates `path` (which must not exist) holding `bytes` with `mode`: created 0600 with
+    /// O_EXCL, every byte written, synced, then given its mode. On failure nothing is left.
+    public static func create(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw IOError.errno(path, "cannot create") }
+        let ok = writeAll(fd, bytes[...]) && fsync(fd) == 0 && fchmod(fd, mode) == 0
+        let failure = ok ? nil : IOError.errno(path, "cannot write")
+        close(fd)
+        if let failure { unlink(path); throw failure }
+    }
+
+    /// A new directory beside `target` named `.BASE.extc-new-` and 16 random hex digits, mode 0700.
+    public static func makeStagingDirectory(beside target: String) throws -> String {
+        for _ in 0..<8 {
+            var generator = SystemRandomNumberGenerator()
+            let hex = String(generator.next() as UInt64, radix: 16)
+            let path = "\(directory(of: target))/\(stagingPrefix(for: target))\(String(repeating: "0", count: 16 - hex.count))\(hex)"
+            if mkdir(path, 0o700) == 0 { return path }
+            if Glibc.errno != EEXIST { throw IOError.errno(path, "cannot create directory") }
+        }
+        throw IOError(target, "cannot create a staging directory beside it")
+    }
+
+    public static func stagingPrefix(for target: String) -> String { ".\(baseName(of: target)).extc-new-" }
+
+    /// Removes staging directories a killed build left beside `target` (older than a minute, so a
+    /// concurrent build's live one is left alone).
+    public static func sweepStaging(for target: String) {
+        let dir = directory(of: target), prefix = stagingPrefix(for: target)
+        let now = time(nil)
+        for name in list(dir) where name.hasPrefix(prefix) {
+            var st = stat()
+            if lstat("\(dir)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, now - st.st_mtim.tv_sec > 60 {
+                removeTree("\(dir)/\(name)")
+            }
+        }
+    }
+}
