@@ -8,6 +8,7 @@ import Testing
 /// builds. After each kill: every stored key matches its certificate and every leaf is signed by
 /// its CA; the output is the old one or a new one, whole; the next build succeeds and leaves no
 /// temporary file beside its output. Seeded, so a failure can be replayed.
+@Suite(.serialized)
 struct KillTests {
     struct Step: CustomStringConvertible {
         let kind: String
@@ -84,11 +85,93 @@ struct KillTests {
         }
     }
 
+    /// The worst instants, made deterministic: strace kills the build at the Nth call of one
+    /// syscall that commits something (a rename, the layout exchange, a hard link, an fsync, an
+    /// unlink, a mkdir), for every N the build reaches, in a fresh build and in a renewing one
+    /// that republishes a layout. After each kill and after the next build, as in the loop above.
+    @Test("strace kills builds at every commit point in turn", .timeLimit(.minutes(10)))
+    func killAtEveryCommitPoint() throws {
+        guard let strace = Run.which("strace") else { if Run.inCI { Issue.record("strace is missing") }; return }
+        let dir = Paths.temporaryDirectory("extc-strace")
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/spec.ext", state = "\(dir)/state", deploy = "\(dir)/deploy"
+        let base = Paths.read("\(Paths.samples)/wardle.ext"), renewed = base.replacingOccurrences(of: "service   api", with: "service   api2")
+        let build = ["build", spec, "--state", state, "--layout", "kustomize", "-o", deploy]
+        // The renewing scenario starts from a completed build of `base`, kept aside and copied back.
+        Paths.write(base, to: spec)
+        #expect(Run.extc(build + []).status == 0)
+        let pristine = "\(dir)/pristine"
+        #expect(Run.program("/bin/cp", ["-a", state, "\(pristine)-state"]).status == 0)
+        #expect(Run.program("/bin/cp", ["-a", deploy, "\(pristine)-deploy"]).status == 0)
+        var kills = 0
+        for scenario in ["fresh", "renew"] {
+            for call in ["rename", "renameat2", "link", "linkat", "fsync", "unlink", "unlinkat", "rmdir", "mkdir"] {
+                for n in 1...120 {
+                    Paths.cleanUp(state); Paths.cleanUp(deploy)
+                    if scenario == "renew" {
+                        _ = Run.program("/bin/cp", ["-a", "\(pristine)-state", state])
+                        _ = Run.program("/bin/cp", ["-a", "\(pristine)-deploy", deploy])
+                    }
+                    Paths.write(scenario == "renew" ? renewed : base, to: spec)
+                    let step = Step(kind: "\(scenario) killed at \(call) #\(n)", delayMicros: 0)
+                    let r = Run.program(strace, ["-f", "-qq", "-o", "\(dir)/strace.log", "-e", "trace=\(call)",
+                                                 "-e", "inject=\(call):signal=KILL:when=\(n)", Paths.extc] + build, timeout: 60)
+                    guard r.status == SIGKILL else {
+                        #expect(r.status == 0, "\(step): \(r.stderr)")
+                        break  // the build got past its last such call
+                    }
+                    kills += 1
+                    try Self.checkState(state, step, strict: false)
+                    if let files = LayoutSet.read(deploy) { #expect(LayoutSet.inconsistency(files) == nil, "\(step): the layout is a mix") }
+                    let again = Run.extc(build)
+                    #expect(again.status == 0, "\(step): the next build failed: \(again.stderr)")
+                    try Self.checkState(state, step, strict: true)
+                    let files = try #require(LayoutSet.read(deploy))
+                    #expect(LayoutSet.inconsistency(files) == nil, "\(step): the layout is a mix after the next build")
+                    #expect(files.keys.contains(scenario == "renew" ? "09-service.wardle.api2.yaml" : "09-service.wardle.api.yaml"), "\(step)")
+                }
+            }
+        }
+        #expect(kills > 60, "only \(kills) kills: strace did not inject")
+    }
+
+    /// RSA-4096 keys take seconds to make, which widens the window a kill can land in while a
+    /// key and its certificate are written: 40 kills spread over fresh and renewing builds.
+    @Test("40 random SIGKILLs during RSA-4096 issuance leave matching pairs", .timeLimit(.minutes(10)))
+    func killDuringRSAIssuance() throws {
+        let dir = Paths.temporaryDirectory("extc-kill-rsa")
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/spec.ext", state = "\(dir)/state", out = "\(dir)/out.yaml"
+        let base = Paths.read(SafetyTests.minimal).replacingOccurrences(of: "\n}", with: "\n  certs { key rsa-4096 }\n}")
+        var random = FuzzTests.RNG(x: 0x45A4_0960)
+        var kills = 0
+        for i in 0..<40 {
+            let fresh = i % 2 == 0
+            if fresh { Paths.cleanUp(state) }
+            Paths.write(fresh ? base : base.replacingOccurrences(of: "service   hello", with: "service   hello\(i % 5)"), to: spec)
+            let step = Step(kind: fresh ? "rsa fresh" : "rsa renew", delayMicros: UInt32(random.next() % 2_500_000))
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Paths.extc)
+            p.arguments = ["build", spec, "--state", state, "-o", out]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(step.delayMicros)
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            p.waitUntilExit()
+            try Self.checkState(state, step, strict: false, server: "hello")
+            let again = Run.extc(["build", spec, "--state", state, "-o", out], timeout: 120)
+            #expect(again.status == 0, "\(step): the next build failed: \(again.stderr)")
+            try Self.checkState(state, step, strict: true, server: "hello")
+        }
+        #expect(kills > 20, "only \(kills) builds were still running when killed")
+    }
+
     /// Every state file is whole (writes are atomic) and no certificate is there without its key
     /// (keys are written first). `strict`, after a build that completed: every pair matches and
     /// every leaf is signed by the CA of its kind.
-    static func checkState(_ state: String, _ step: Step, strict: Bool) throws {
-        let dir = "\(state)/wardle"
+    static func checkState(_ state: String, _ step: Step, strict: Bool, server: String = "wardle") throws {
+        let dir = "\(state)/\(server)"
         guard FileManager.default.fileExists(atPath: dir) else { return }
         let files = try FileManager.default.contentsOfDirectory(atPath: dir)
         var certs: [String: Certificate] = [:], keys: [String: PrivateKey] = [:]
