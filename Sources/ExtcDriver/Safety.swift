@@ -40,8 +40,16 @@ enum Safety {
 
     /// SIGINT, SIGTERM and SIGHUP during a build remove the temporary files being written, then
     /// end the process as the signal would. (watch handles its signals itself.)
+    /// They are unblocked too: a process started with them blocked (as some runners start
+    /// children) would otherwise hold them pending until it exits, and never clean up.
     static func cleanUpOnSignals() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, onFatalSignal) }
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, onFatalSignal)
+            sigaddset(&set, sig)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// No core file may hold the keys this process makes or reads.

@@ -15,7 +15,7 @@ struct DirectoryPlan {
         let unchanged: Bool
     }
 
-    /// The layout's files (`.gitignore` merged with the one there), then the manifest.
+    /// The layout's `.gitignore` (merged with the one there), its other files, then the manifest.
     let entries: [Entry]
     /// Names the previous manifest lists: what extc wrote here before.
     let previous: [String]
@@ -45,7 +45,8 @@ struct DirectoryPlan {
         let record = "# Written by extc: the files it generated here, removed when no longer produced.\n"
             + files.map(\.name).filter { $0 != ".gitignore" }.sorted().map { "\($0)\n" }.joined()
         entries.append(Self.entry(OutputWriter.manifest, Array(record.utf8), mode: 0o644, at: "\(dir)/\(OutputWriter.manifest)"))
-        self.entries = entries
+        // `.gitignore` first: a set cut short never holds a Secret that git would not ignore.
+        self.entries = entries.filter { $0.name == ".gitignore" } + entries.filter { $0.name != ".gitignore" }
         self.report = report
     }
 

@@ -12,8 +12,10 @@ import Glibc
 /// 2. the staging directory takes the target's mode and owner, and is exchanged with the target
 ///    (renameat2 RENAME_EXCHANGE; a plain rename when there is no target yet);
 /// 3. anything that appeared in the old directory meanwhile is moved across, and the old
-///    directory, now at the staging path, is removed. A build killed before this leaves a
-///    staging directory that the next build removes once it is a minute old.
+///    directory, now at the staging path, is removed. SIGINT, SIGTERM or SIGHUP before then
+///    removes the staging directory (each path made in it is recorded); SIGKILL leaves it, for
+///    the next build to remove once it is a minute old. Its `.gitignore` is written first, so
+///    git ignores its Secrets even then.
 ///
 /// Where this cannot hold, `publish` does nothing and returns false, and the caller writes file by
 /// file: no renameat2 (not Linux, glibc before 2.28) or a filesystem without exchange; a target
@@ -27,6 +29,8 @@ enum DirectoryPublisher {
         try FileIO.makeDirectory(parent)
         FileIO.sweepStaging(for: target)
         let staging = try FileIO.makeStagingDirectory(beside: target)
+        Temporaries.shared.track(staging, directory: true)
+        defer { Temporaries.shared.untrack(under: staging) }
         do {
             guard try populate(staging, plan, from: target, carrying: carried) else {
                 FileIO.removeTree(staging)
@@ -71,10 +75,12 @@ enum DirectoryPublisher {
     /// below the target, a filesystem without hard links), so the caller falls back.
     private static func populate(_ staging: String, _ plan: DirectoryPlan, from target: String, carrying carried: [String]) throws -> Bool {
         let subdirectories = Set((plan.entries.map(\.name) + carried).filter { $0.contains("/") }.map { FileIO.directory(of: $0) })
-        for d in subdirectories.sorted() where mkdir("\(staging)/\(d)", 0o700) != 0 {
-            throw IOError.errno("\(staging)/\(d)", "cannot create directory")
+        for d in subdirectories.sorted() {
+            guard mkdir("\(staging)/\(d)", 0o700) == 0 else { throw IOError.errno("\(staging)/\(d)", "cannot create directory") }
+            Temporaries.shared.track("\(staging)/\(d)", directory: true)
         }
         for e in plan.entries {
+            Temporaries.shared.track("\(staging)/\(e.name)", directory: false)
             if e.unchanged {
                 guard FileIO.link("\(target)/\(e.name)", to: "\(staging)/\(e.name)") else { return false }
             } else {
@@ -82,6 +88,7 @@ enum DirectoryPublisher {
             }
         }
         for name in carried {
+            Temporaries.shared.track("\(staging)/\(name)", directory: false)
             guard FileIO.link("\(target)/\(name)", to: "\(staging)/\(name)") else { return false }
         }
         for d in subdirectories { FileIO.syncDirectory("\(staging)/\(d)") }

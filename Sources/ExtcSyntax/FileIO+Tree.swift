@@ -37,11 +37,13 @@ extension FileIO {
         return lstat(path, &st) == 0 ? st.st_mode & S_IFMT : nil
     }
 
-    /// Removes a directory and everything under it, never following a symlink out of it.
-    /// Best effort: what cannot be removed stays.
+    /// Removes a directory and everything under it, never following a symlink out of it. Each
+    /// directory's `.gitignore` goes last, so a removal cut short never leaves a Secret that git
+    /// would take. Best effort: what cannot be removed stays.
     public static func removeTree(_ path: String) {
         guard kind(path) == S_IFDIR else { unlink(path); return }
-        for name in list(path) { removeTree("\(path)/\(name)") }
+        let names = list(path)
+        for name in names.filter({ $0 != ".gitignore" }) + names.filter({ $0 == ".gitignore" }) { removeTree("\(path)/\(name)") }
         rmdir(path)
     }
 

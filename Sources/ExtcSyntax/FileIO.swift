@@ -245,39 +245,53 @@ public enum FileIO {
     }
 }
 
-/// Temporary files being written, removed by `removeAll` when a signal ends the process (see the
-/// driver's signal handling). Only paths are kept; a lock guards them.
+/// Temporary files being written, and staging directories being filled, removed by `removeAll`
+/// when a signal ends the process (see the driver's signal handling). Only paths are kept, in the
+/// order they were made; a lock guards them.
 public final class Temporaries: @unchecked Sendable {
     public static let shared = Temporaries()
     private var lock = pthread_mutex_t()
-    private var paths: [String] = []
+    /// Each path with whether it is a directory (removed with rmdir, after what is in it).
+    private var paths: [(path: String, directory: Bool)] = []
 
     private init() { pthread_mutex_init(&lock, nil) }
 
-    func add(_ path: String) {
+    func add(_ path: String) { track(path, directory: false) }
+
+    /// Records a path made in a staging directory (or the directory itself), to be removed if a
+    /// signal ends the process before `untrack(under:)`.
+    public func track(_ path: String, directory: Bool) {
         pthread_mutex_lock(&lock)
-        paths.append(path)
+        paths.append((path, directory))
         pthread_mutex_unlock(&lock)
     }
 
     func remove(_ path: String) {
         pthread_mutex_lock(&lock)
-        paths.removeAll { $0 == path }
+        paths.removeAll { $0.path == path }
         pthread_mutex_unlock(&lock)
     }
 
-    /// From a signal handler: unlinks what it can without waiting for the lock (a file it cannot
-    /// reach now is swept by the next build).
+    /// Forgets `root` and every path under it.
+    public func untrack(under root: String) {
+        pthread_mutex_lock(&lock)
+        paths.removeAll { $0.path == root || $0.path.hasPrefix(root + "/") }
+        pthread_mutex_unlock(&lock)
+    }
+
+    /// From a signal handler: unlinks and rmdirs what it can, newest first, without waiting for
+    /// the lock (what it cannot reach now is swept by the next build). unlink(2) and rmdir(2) are
+    /// async-signal-safe.
     public func removeAllFromSignal() {
         guard pthread_mutex_trylock(&lock) == 0 else { return }
-        for p in paths { p.withCString { _ = unlink($0) } }
+        for p in paths.reversed() { p.path.withCString { _ = p.directory ? rmdir($0) : unlink($0) } }
         pthread_mutex_unlock(&lock)
     }
 
-    /// Unlinks every temporary file still being written.
+    /// Removes every temporary file and staging path still recorded.
     public func removeAll() {
         pthread_mutex_lock(&lock)
-        for p in paths { unlink(p) }
+        for p in paths.reversed() { _ = p.directory ? rmdir(p.path) : unlink(p.path) }
         paths = []
         pthread_mutex_unlock(&lock)
     }

@@ -121,6 +121,7 @@ struct KillTests {
                         break  // the build got past its last such call
                     }
                     kills += 1
+                    Self.checkStaging(dir, step)
                     try Self.checkState(state, step, strict: false)
                     if let files = LayoutSet.read(deploy) { #expect(LayoutSet.inconsistency(files) == nil, "\(step): the layout is a mix") }
                     let again = Run.extc(build)
@@ -133,6 +134,41 @@ struct KillTests {
             }
         }
         #expect(kills > 60, "only \(kills) kills: strace did not inject")
+    }
+
+    /// What SIGKILL leaves of a layout being made: a staging directory whose `.gitignore` (written
+    /// first) covers every Secret in it, so `git add -A` would not take a key.
+    static func checkStaging(_ dir: String, _ step: Step) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.contains(".extc-new-") {
+            let staging = "\(dir)/\(name)"
+            let secrets = ((try? FileManager.default.subpathsOfDirectory(atPath: staging)) ?? []).filter { $0.contains("05-secret.") }
+            guard !secrets.isEmpty else { continue }
+            let ignore = Paths.read("\(staging)/.gitignore")
+            #expect(secrets.allSatisfy { s in ignore.contains("/\(s)") || ignore.contains("/secrets/") }, "\(step): \(name) holds Secrets git would take: \(secrets) with .gitignore \(ignore)")
+        }
+    }
+
+    /// SIGINT at each fsync of a layout build: the handler removes the staging directory and every
+    /// temporary file, so nothing is left beside the output or in it.
+    @Test("SIGINT at every fsync of a layout build leaves nothing behind")
+    func interruptAtEveryFsync() throws {
+        guard let strace = Run.which("strace") else { if Run.inCI { Issue.record("strace is missing") }; return }
+        let dir = Paths.temporaryDirectory("extc-sigint")
+        defer { Paths.cleanUp(dir) }
+        let state = "\(dir)/state", deploy = "\(dir)/deploy"
+        var interrupted = 0
+        for n in 1...80 {
+            Paths.cleanUp(state); Paths.cleanUp(deploy)
+            let r = Run.program(strace, ["-f", "-qq", "-o", "\(dir)/strace.log", "-e", "trace=fsync", "-e", "inject=fsync:signal=INT:when=\(n)",
+                                         Paths.extc, "build", SafetyTests.minimal, "--state", state, "--layout", "kustomize", "-o", deploy])
+            // strace passes the tracee's death on as its own, or (for a signal it handles) as 128+signal.
+            guard r.status == SIGINT || r.status == 128 + SIGINT else { #expect(r.status == 0, "fsync #\(n): \(r.stderr)"); break }
+            interrupted += 1
+            let left = ((try? FileManager.default.subpathsOfDirectory(atPath: dir)) ?? []).filter { $0.contains("extc-new") || $0.contains("extc-tmp") }
+            #expect(left.isEmpty, "SIGINT at fsync #\(n) left \(left)")
+            if let files = LayoutSet.read(deploy) { #expect(files["kustomization.yaml"] != nil, "fsync #\(n): a partial layout") }
+        }
+        #expect(interrupted > 5, "only \(interrupted) interrupts")
     }
 
     /// RSA-4096 keys take seconds to make, which widens the window a kill can land in while a
