@@ -1,3 +1,4 @@
+import ExtcCerts
 import ExtcEmit
 import ExtcSyntax
 import Foundation
@@ -159,6 +160,15 @@ struct SafetyTests {
             return docs.first { $0["kind"] == "APIService" }?.at("spec.caBundle")?.stringValue ?? ""
         }
         #expect(Set(bundles).count == 1 && !bundles[0].isEmpty, "\(Set(bundles).count) different CAs")
+        // Each output's serving certificate is signed by the CA its caBundle publishes.
+        for i in 0..<runs {
+            let docs = try YAMLReader.read(Paths.read("\(dir)/out-\(i).yaml"))
+            let secret = try #require(docs.first { $0["kind"] == "Secret" && $0.at("type") == "kubernetes.io/tls" })
+            let decode = { (s: String?) in String(decoding: Data(base64Encoded: s ?? "") ?? Data(), as: UTF8.self) }
+            let leaf = try Certificate.parse(pem: decode(secret.at("data")?["tls.crt"]?.stringValue))
+            let ca = try Certificate.parse(pem: decode(bundles[i]))
+            #expect(CertificateInfo.isSigned(leaf, by: ca), "output \(i): the leaf is not signed by the published CA")
+        }
         #expect(Set((0..<runs).map { Paths.read("\(dir)/out-\($0).yaml") }).count == 1, "byte-identical outputs")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("extc-tmp") }.isEmpty)
     }
@@ -191,7 +201,7 @@ struct SafetyTests {
         #expect(!r.stdout.contains("extc-new") && !r.stdout.contains("kustomization.yaml") && r.stdout.contains("NOTES.md"), "\(r.stdout)")
     }
 
-    @Test("bad input is bounded: a device as a spec is refused; 200,000 errors on one line print a screenful")
+    @Test("bad input is bounded in time and memory: a device or an oversized spec is refused; 200,000 errors on one line print a screenful")
     func boundedInput() throws {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
@@ -200,14 +210,30 @@ struct SafetyTests {
             let r = Run.extc(["check", zero], timeout: 10)
             #expect(r.status == 74 && r.stderr.contains("is not a regular file"), "\(r.stderr.prefix(300))")
         } else if Run.inCI { Issue.record("mknod failed (CI runs as root)") }
+        // A spec over the 64 MiB limit (sparse, so cheap to make) is refused before it is read.
+        let huge = "\(dir)/huge.ext"
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil) && truncate(huge, 65 << 20) == 0)
+        let big = Self.bounded(["check", huge], dataMiB: 64)
+        #expect(big.status == 74 && big.stderr.contains("at most 67108864"), "\(big.stderr.prefix(300))")
         let line = "apiserver x { " + String(repeating: "} ", count: 200_000)
         Paths.write(line + "\n", to: "\(dir)/errors.ext")
         let started = Date()
-        let r = Run.extc(["check", "\(dir)/errors.ext"], timeout: 30)
-        #expect(r.status == 1)
+        // Memory too: under a 256 MiB data limit (prlimit) the run ends with its diagnostics, not an abort.
+        let r = Self.bounded(["check", "\(dir)/errors.ext"], dataMiB: 256)
+        #expect(r.status == 1, "\(r.stderr.suffix(300))")
         #expect(Date().timeIntervalSince(started) < 20, "took \(Date().timeIntervalSince(started)) s")
         #expect(r.stderr.utf8.count < 64 * 1024, "\(r.stderr.utf8.count) bytes of diagnostics")
         #expect(r.stderr.contains("more diagnostics not shown") && r.stderr.contains("…"))
+    }
+
+    /// extc under a data-segment limit (RLIMIT_DATA, which covers malloc's mmaps) when prlimit is
+    /// here (CI installs util-linux), else unbounded.
+    static func bounded(_ args: [String], dataMiB: Int) -> Finished {
+        guard let prlimit = Run.which("prlimit") else {
+            if Run.inCI { Issue.record("prlimit is missing") }
+            return Run.extc(args, timeout: 30)
+        }
+        return Run.program(prlimit, ["--data=\(dataMiB << 20)", Paths.extc] + args, timeout: 30)
     }
 
     @Test("a temporary file a killed build left is swept by the next; core dumps are off while keys are in memory")
