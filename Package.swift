@@ -9,6 +9,7 @@
 //   ExtcCerts   IR -> CA and serving certificates (OpenSSL), state directory
 //   ExtcDriver  the build pipeline, `watch`
 //   extc        the command-line interface
+//   CommitStamp a build plugin: the git commit, for `extc --version`
 import PackageDescription
 
 let package = Package(
@@ -38,7 +39,10 @@ let package = Package(
             dependencies: [
                 "ExtcDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            plugins: ["CommitStamp"]),
+        // `extc --version` names the git commit it was built from.
+        .plugin(name: "CommitStamp", capability: .buildTool()),
         // Benchmarks (bench/run.sh builds and runs them in release mode); not a product.
         .executableTarget(
             name: "extc-bench",

@@ -55,6 +55,7 @@ struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Compile specs into apply-ready manifests.",
+        usage: "extc build <files>... [-o <path> | --out-dir <dir>] [<options>]",
         discussion: """
             Examples:
               extc build samples/wardle.ext | kubectl apply -f -
@@ -92,9 +93,12 @@ struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Build, then rebuild on every change to a spec (or a CA file it names).",
+        usage: "extc watch <files>... [-o <path> | --out-dir <dir>] [<options>]",
         discussion: """
-            Output is replaced atomically and only when it changes; after an error the previous output
-            stays. Ends cleanly on Ctrl-C or SIGTERM.
+            Output is replaced atomically and only when it changes; after an error the previous \
+            output stays. Ends cleanly on Ctrl-C, SIGTERM or SIGHUP.
+
+            Examples:
               extc watch samples/wardle.ext --out-dir deploy/
               extc watch 'specs/*.ext' -o all.yaml
             """)

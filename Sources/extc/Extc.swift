@@ -18,7 +18,7 @@ struct Extc: ParsableCommand {
             Foundationless.exit(64)
         }
         if args.first == "--version" {
-            Console.out("extc \(release) (\(OpenSSLInfo.version); libyaml \(LibYAMLInfo.version))\n")
+            Console.out("extc \(release) (commit \(extcCommit); \(OpenSSLInfo.version); libyaml \(LibYAMLInfo.version))\n")
             Foundationless.exit(0)
         }
         let command: ParsableCommand
@@ -33,8 +33,13 @@ struct Extc: ParsableCommand {
         commandName: "extc",
         abstract: "Compiles *.ext specs into the manifests of a Kubernetes extension API server.",
         discussion: """
-            Exit codes: 0 success; 1 the spec has errors; 2 --check found differences; 64 usage error;
-            70 internal error (a bug in extc); 74 a file could not be read or written.
+            Exit codes:
+              0   success
+              1   the spec has errors
+              2   --check found differences
+              64  usage error
+              70  internal error (a bug in extc)
+              74  a file could not be read or written
             """,
         version: release,
         subcommands: [Init.self, Build.self, Check.self, Fmt.self, Watch.self, Certs.self, Diff.self, Explain.self],

@@ -7,10 +7,11 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check specs and print diagnostics (for PR checks). Writes nothing.",
+        usage: "extc check <files>... [--deny warnings] [--state <dir>] [<options>]",
         discussion: """
-            Reports everything a build would, without issuing or writing: the specs' diagnostics,
-            a `ca files` CA that is unusable or expiring (E0301-E0305), unreadable or foreign
-            certificate state (E0308, E0309), files a volume names (E0307), and stored certificates
+            Reports everything a build would, without issuing or writing: the specs' diagnostics, \
+            a `ca files` CA that is unusable or expiring (E0301-E0305), unreadable or foreign \
+            certificate state (E0308, E0309), files a volume names (E0307), and stored certificates \
             within their renewal window (W0005).
             """)
 
@@ -42,6 +43,7 @@ struct Fmt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fmt",
         abstract: "Print specs in canonical form, or rewrite, check or diff them.",
+        usage: "extc fmt <files>... [--write | --check [--diff]] [<options>]",
         discussion: "Formatting keeps every comment and never changes what a spec means. `extc fmt -` formats standard input (for editors' format-on-save).")
 
     @Argument(help: "Spec files (*.ext); `-` reads standard input.")
@@ -75,12 +77,15 @@ struct Certs: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
         abstract: "Show the stored certificates, or rotate them.",
+        usage: "extc certs <files>... [--rotate leaf|all] [--grace <d>] [<options>]",
         discussion: """
             --rotate leaf issues new leaf certificates under the same CAs (the caBundle stays).
-            --rotate all starts a two-phase rotation of a generated serving CA: the caBundle first
-            holds the old and the new CA; the first build after --grace moves the serving certificate
-            to the new CA; the first build another --grace later drops the old CA. Apply the output of
-            each build. The etcd CA (and a CA with no usable predecessor) is replaced at once.
+
+            --rotate all starts a two-phase rotation of a generated serving CA: the caBundle first \
+            holds the old and the new CA; the first build after --grace moves the serving \
+            certificate to the new CA; the first build another --grace later drops the old CA. \
+            Apply the output of each build. The etcd CA (and a CA with no usable predecessor) is \
+            replaced at once.
             """)
 
     @Argument(help: "Spec files (*.ext).")
@@ -128,10 +133,13 @@ struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Write a commented starting spec, checked before it is written.",
+        usage: "extc init --group <g> --image <ref> --resource <plural>... [<options>]",
         discussion: """
             Examples:
-              extc init --group wardle.example.com --image registry.example.com/wardle:v0.1.0 --resource flunders
-              extc init --group metrics.acme.io --image ghcr.io/acme/metrics:v1 --resource nodes --resource pods -o metrics.ext
+              extc init --group wardle.example.com --resource flunders \\
+                --image registry.example.com/wardle:v0.1.0
+              extc init --group metrics.acme.io --resource nodes --resource pods \\
+                --image ghcr.io/acme/metrics:v1 -o metrics.ext
             """)
 
     @Option(help: "The API group (a domain you own).")
@@ -185,10 +193,13 @@ struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "What a change to the specs does, object by object (exit 0 same, 1 different, 2 trouble).",
+        usage: "extc diff <files>... [--base <rev>] [--format human|json] [<options>]",
         discussion: """
-            Compares the objects the specs produce at a git revision (--base, default HEAD) with the
-            working tree's: added, removed, and changed objects with their changed lines as a unified
-            diff. Both sides use the same public certificate state; Secret data is redacted.
+            Compares the objects the specs produce at a git revision (--base, default HEAD) with \
+            the working tree's: added, removed, and changed objects with their changed lines as a \
+            unified diff. Both sides use the same public certificate state; Secret data is redacted.
+
+            Examples:
               extc diff specs/*.ext --base main
               extc diff specs/*.ext --base origin/main --format json
             """)

@@ -17,6 +17,24 @@ struct CLITests {
         #expect(Run.extc(["build", "--help"]).stdout.contains("--no-secrets"))
     }
 
+    /// Help wraps at the terminal's width: every line fits 80 columns, and a paragraph is one
+    /// paragraph (at 400 columns it is one line, not broken where the source was).
+    @Test("help text wraps: lines fit 80 columns, paragraphs are not broken where the source was")
+    func helpWraps() {
+        let env = { (cols: Int) in ProcessInfo.processInfo.environment.merging(["COLUMNS": "\(cols)"]) { _, new in new } }
+        for sub in ["", "init", "build", "check", "fmt", "watch", "certs", "diff", "explain"] {
+            let args = (sub.isEmpty ? [] : [sub]) + ["--help"]
+            let narrow = Run.program(Paths.extc, args, environment: env(80))
+            #expect(narrow.status == 0)
+            let long = narrow.stdout.split(separator: "\n").filter { $0.count > 80 }
+            #expect(long.isEmpty, "extc \(sub) --help at 80 columns: \(long)")
+        }
+        let root = Run.program(Paths.extc, ["--help"], environment: env(400)).stdout
+        #expect(root.contains("\n  64  usage error\n"), "\(root)")
+        let check = Run.program(Paths.extc, ["check", "--help"], environment: env(400)).stdout
+        #expect(check.split(separator: "\n").contains { $0.hasPrefix("Reports everything a build would") && $0.hasSuffix("(W0005).") }, "\(check)")
+    }
+
     @Test("exit codes: usage 64, I/O 74, spec errors 1")
     func exitCodes() {
         #expect(Run.extc(["frobnicate"]).status == 64)
@@ -205,6 +223,10 @@ struct CLITests {
         #expect(typo.status == 64 && typo.stderr.contains("did you mean `build`?"))
         let version = Run.extc(["--version"])
         #expect(version.status == 0 && version.stdout.hasPrefix("extc ") && version.stdout.contains("OpenSSL") && version.stdout.contains("libyaml"))
+        // The commit it was built from: HEAD's (a prefix of it), as the build plugin stamped it.
+        let stamped = try #require(version.stdout.firstMatch(of: /commit ([0-9a-f]{7,40}|unknown)(-dirty)?;/), "\(version.stdout)")
+        let head = Run.program("/usr/bin/git", ["-C", Paths.packageRoot, "rev-parse", "HEAD"]).stdout
+        if head.count >= 40 { #expect(head.hasPrefix(String(stamped.1)), "stamped \(stamped.1), HEAD \(head)") }
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
         let missingDir = Run.extc(["build", wardle, "--state", "\(dir)/state", "-o", "\(dir)/no/such/out.yaml"])
