@@ -17,6 +17,9 @@ public struct BuildOptions: Sendable {
 public struct BuildOutput: Sendable {
     public let objects: [KubeObject]
     public let files: [OutputFile]
+    /// The files a build without Secrets leaves out of a layout (and leaves alone on disk); nil
+    /// when the build includes them.
+    public let withheld: [String]?
     public let notes: [String]
     public let diagnostics: [Diagnostic]
 
@@ -46,15 +49,16 @@ public enum Builder {
         let (configFiles, fileDiagnostics) = ConfigFileReader.read(program)
         diagnostics += fileDiagnostics
         guard !diagnostics.contains(where: \.isError) else {
-            return BuildOutput(objects: [], files: [], notes: notes, diagnostics: diagnostics)
+            return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
         let all = Lowering.lower(program, tls: tls, files: configFiles)
         diagnostics += CrossCheck.verify(all, program: program)
         guard !diagnostics.contains(where: \.isError) else {
-            return BuildOutput(objects: [], files: [], notes: notes, diagnostics: diagnostics)
+            return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
         let objects = options.includeSecrets ? all : all.filter { !$0.sensitive }
-        let files = try Layouts.files(objects, layout: options.layout, format: options.format)
-        return BuildOutput(objects: objects, files: files, notes: notes, diagnostics: diagnostics)
+        let files = try Layouts.files(all, layout: options.layout, format: options.format, includeSecrets: options.includeSecrets)
+        let withheld = options.includeSecrets ? nil : Layouts.withheldNames(all, layout: options.layout, format: options.format)
+        return BuildOutput(objects: objects, files: files, withheld: withheld, notes: notes, diagnostics: diagnostics)
     }
 }

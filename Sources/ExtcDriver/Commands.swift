@@ -140,7 +140,7 @@ public struct Commands {
                 return check && changed ? .drift : .success
             case .directory(let given):
                 let dir = given.count > 1 && given.hasSuffix("/") ? String(given.dropLast()) : given  // `deploy/x`, not `deploy//x`
-                let report = try OutputWriter.write(output.files, toDirectory: dir, dryRun: check)
+                let report = try OutputWriter.write(output.files, toDirectory: dir, withheld: output.withheld, dryRun: check)
                 if check, report.changed {
                     for f in report.written {
                         console.error(FileIO.exists("\(dir)/\(f)") ? "\(dir)/\(f) differs from what the spec produces" : "\(dir)/\(f) is missing")

@@ -199,7 +199,7 @@ public final class Watcher {
     private func writeOutput(_ output: BuildOutput) throws -> Int {
         switch request.build.target {
         case .file(let path): return try OutputWriter.write(output.files[0], toFile: path) ? 1 : 0
-        case .directory(let dir): return try OutputWriter.write(output.files, toDirectory: dir).written.count
+        case .directory(let dir): return try OutputWriter.write(output.files, toDirectory: dir, withheld: output.withheld).written.count
         case .stdout: return 0
         }
     }

@@ -5,6 +5,11 @@ import Glibc
 
 /// What a layout directory is to hold after a build, and how that differs from what it holds now;
 /// worked out before anything is written, so `--check` and both ways of writing agree.
+///
+/// Two records say what extc wrote: `.extc-files` the files meant to be committed, and
+/// `.extc-secret-files` (git-ignored) those holding keys. A build without Secrets leaves the key
+/// files and their record alone, so both records, and every committed file, are the same however
+/// the layout was built.
 struct DirectoryPlan {
     struct Entry {
         /// Relative to the directory; at most one `/` (the kustomize `secrets/` subdirectory).
@@ -15,14 +20,19 @@ struct DirectoryPlan {
         let unchanged: Bool
     }
 
-    /// The layout's `.gitignore` (merged with the one there), its other files, then the manifest.
+    static let records = [OutputWriter.manifest, OutputWriter.secretManifest]
+
+    /// The layout's `.gitignore` (merged with the one there), its other files, then the records.
     let entries: [Entry]
-    /// Names the previous manifest lists: what extc wrote here before.
+    /// Names the previous records list: what extc wrote here before.
     let previous: [String]
-    /// Written, unchanged and removed files; the manifest is never reported.
+    /// Files left as they are: those a build without Secrets leaves out.
+    let withheld: Set<String>
+    /// Written, unchanged and removed files; the records are never reported.
     let report: WriteReport
 
-    init(_ files: [OutputFile], in dir: String) {
+    /// `withheld`: nil when the build includes its Secrets.
+    init(_ files: [OutputFile], in dir: String, withheld: [String]?) {
         var entries: [Entry] = []
         var report = WriteReport()
         for f in files {
@@ -35,16 +45,18 @@ struct DirectoryPlan {
             if entry.unchanged { report.unchanged.append(f.name) } else { report.written.append(f.name) }
             entries.append(entry)
         }
-        let keep = Set(files.map(\.name))
-        let listed = (try? FileIO.read("\(dir)/\(OutputWriter.manifest)")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        // Only plain relative names: a manifest edited to name `../x` or `a/b/c` removes nothing.
-        previous = listed.split(separator: "\n").map(String.init).filter {
-            !$0.hasPrefix("#") && !$0.contains("..") && $0.split(separator: "/").count <= 2 && !$0.hasPrefix("/")
-        }
+        let publicRecord = Self.read(OutputWriter.manifest, in: dir), secretRecord = Self.read(OutputWriter.secretManifest, in: dir)
+        previous = publicRecord + secretRecord
+        // Without Secrets, key files stay: those this build would make and those recorded before.
+        self.withheld = withheld.map { Set($0).union(secretRecord) } ?? []
+        let keep = Set(files.map(\.name)).union(self.withheld)
         report.removed = previous.filter { !keep.contains($0) && FileIO.exists("\(dir)/\($0)") }
-        let record = "# Written by extc: the files it generated here, removed when no longer produced.\n"
-            + files.map(\.name).filter { $0 != ".gitignore" }.sorted().map { "\($0)\n" }.joined()
-        entries.append(Self.entry(OutputWriter.manifest, Array(record.utf8), mode: 0o644, at: "\(dir)/\(OutputWriter.manifest)"))
+        entries.append(Self.record(OutputWriter.manifest, files.filter { !$0.sensitive }.map(\.name).filter { $0 != ".gitignore" }, in: dir,
+                                   header: "the files it generated here, removed when no longer produced"))
+        if withheld == nil, files.contains(where: \.sensitive) || !secretRecord.isEmpty {
+            entries.append(Self.record(OutputWriter.secretManifest, files.filter(\.sensitive).map(\.name), in: dir,
+                                       header: "the files holding keys it wrote here (git-ignored), removed when no longer produced"))
+        }
         // `.gitignore` first: a set cut short never holds a Secret that git would not ignore.
         self.entries = entries.filter { $0.name == ".gitignore" } + entries.filter { $0.name != ".gitignore" }
         self.report = report
@@ -54,7 +66,21 @@ struct DirectoryPlan {
         Entry(name: name, bytes: bytes, mode: mode, unchanged: FileIO.holds(bytes, at: path, mode: mode))
     }
 
-    /// Nothing to write at all, the manifest included.
+    private static func record(_ name: String, _ names: [String], in dir: String, header: String) -> Entry {
+        let text = "# Written by extc: \(header).\n" + names.sorted().map { "\($0)\n" }.joined()
+        return entry(name, Array(text.utf8), mode: 0o644, at: "\(dir)/\(name)")
+    }
+
+    /// A record's names: only plain relative ones, so a record edited to name `../x` or `a/b/c`
+    /// removes nothing.
+    private static func read(_ record: String, in dir: String) -> [String] {
+        let text = (try? FileIO.read("\(dir)/\(record)")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return text.split(separator: "\n").map(String.init).filter {
+            !$0.hasPrefix("#") && !$0.contains("..") && $0.split(separator: "/").count <= 2 && !$0.hasPrefix("/")
+        }
+    }
+
+    /// Nothing to write at all, the records included.
     var isCurrent: Bool { !report.changed && entries.allSatisfy(\.unchanged) }
 
     /// Every name extc has written or writes here.

@@ -50,22 +50,27 @@ enum DirectoryPublisher {
         guard FileIO.exchangeAvailable, !holdsWorkingDirectory(target) else { return nil }
         guard let kind = FileIO.kind(target) else { return [] }  // nothing there yet
         guard kind == S_IFDIR, !isMountPoint(target) else { return nil }
-        let ours = plan.extcNames.union([OutputWriter.manifest])
-        let ourDirectories = Set(ours.filter { $0.contains("/") }.map { FileIO.directory(of: $0) })
+        let written = Set(plan.entries.map(\.name)), removed = Set(plan.report.removed)
+        let ourDirectories = Set(plan.extcNames.union(plan.withheld).filter { $0.contains("/") }.map { FileIO.directory(of: $0) })
+        // Each file there is written anew (it must be a regular file: a symlink or device where
+        // extc writes follows the per-file rules), removed, or carried over as it is (the user's
+        // own, and key files a build without Secrets leaves alone).
         var carried: [String] = []
+        func sort(_ path: String, _ kind: mode_t?) -> Bool {
+            if written.contains(path) { return kind == S_IFREG }
+            if !removed.contains(path) { carried.append(path) }
+            return true
+        }
         for name in FileIO.list(target) where !FileIO.isTemporaryName(name) {
             let kind = FileIO.kind("\(target)/\(name)")
-            if kind == S_IFDIR {
-                guard ourDirectories.contains(name) else { return nil }  // a directory of the user's
-                for child in FileIO.list("\(target)/\(name)") where !FileIO.isTemporaryName(child) {
-                    let path = "\(name)/\(child)"
-                    if FileIO.kind("\(target)/\(path)") == S_IFDIR { return nil }
-                    if ours.contains(path) { if FileIO.kind("\(target)/\(path)") != S_IFREG { return nil } } else { carried.append(path) }
-                }
-            } else if ours.contains(name) {
-                if kind != S_IFREG { return nil }  // a symlink or device where extc writes: per-file rules
-            } else {
-                carried.append(name)
+            guard kind == S_IFDIR else {
+                guard sort(name, kind) else { return nil }
+                continue
+            }
+            guard ourDirectories.contains(name) else { return nil }  // a directory of the user's
+            for child in FileIO.list("\(target)/\(name)") where !FileIO.isTemporaryName(child) {
+                let path = "\(name)/\(child)", kind = FileIO.kind("\(target)/\(name)/\(child)")
+                guard kind != S_IFDIR, sort(path, kind) else { return nil }
             }
         }
         return carried
@@ -122,7 +127,7 @@ enum DirectoryPublisher {
         FileIO.syncDirectory(parent)
         // `staging` now holds the old set. A file the user added while the new set was made
         // is moved across rather than lost.
-        let ours = plan.extcNames.union([OutputWriter.manifest])
+        let ours = plan.extcNames
         for name in FileIO.list(staging) where !ours.contains(name) && !FileIO.isTemporaryName(name) && FileIO.kind("\(target)/\(name)") == nil {
             _ = rename("\(staging)/\(name)", "\(target)/\(name)")
         }

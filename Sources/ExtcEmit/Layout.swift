@@ -38,7 +38,24 @@ public enum Layouts {
         return "\(rank)-\(o.kind.lowercased()).\(parts.joined(separator: ".")).\(format.rawValue)"
     }
 
-    public static func files(_ objects: [KubeObject], layout: Layout, format: OutputFormat) throws -> [OutputFile] {
+    /// The files of a layout. Without `includeSecrets` the sensitive objects' files (and
+    /// `secrets/kustomization.yaml`) are left out, but the `.gitignore` that covers them is the
+    /// same as with them, so the committed half of a layout does not depend on how it was built.
+    public static func files(_ all: [KubeObject], layout: Layout, format: OutputFormat, includeSecrets: Bool = true) throws -> [OutputFile] {
+        if layout == .stream { return try allFiles(includeSecrets ? all : all.filter { !$0.sensitive }, layout: layout, format: format) }
+        let files = try allFiles(all, layout: layout, format: format)
+        return includeSecrets ? files : files.filter { !$0.sensitive }
+    }
+
+    /// The files a build without Secrets leaves out (and leaves alone on disk).
+    public static func withheldNames(_ all: [KubeObject], layout: Layout, format: OutputFormat) -> [String] {
+        guard layout != .stream else { return [] }
+        let prefix = layout == .kustomize ? "\(secretsDirectory)/" : ""
+        let secrets = all.filter(\.sensitive).map { prefix + fileName($0, format: format) }
+        return secrets + (layout == .kustomize && !secrets.isEmpty ? ["\(secretsDirectory)/kustomization.yaml"] : [])
+    }
+
+    private static func allFiles(_ objects: [KubeObject], layout: Layout, format: OutputFormat) throws -> [OutputFile] {
         if layout == .stream {
             return [OutputFile(name: "", contents: try Emit.stream(objects, format: format),
                                sensitive: objects.contains { $0.sensitive })]
@@ -57,7 +74,7 @@ public enum Layouts {
         }
         let secrets = files.filter(\.sensitive).map(\.name)
         if !secrets.isEmpty {
-            let ignored = layout == .kustomize ? ["/\(secretsDirectory)/"] : secrets.map { "/\($0)" }
+            let ignored = (layout == .kustomize ? ["/\(secretsDirectory)/"] : secrets.map { "/\($0)" }) + ["/\(OutputWriter.secretManifest)"]
             let ignore = "# Written by extc: these files hold private keys; never commit them.\n" + ignored.map { "\($0)\n" }.joined()
             files.append(OutputFile(name: ".gitignore", contents: ignore, sensitive: false))
         }
@@ -94,14 +111,19 @@ public enum OutputWriter {
     /// The record, in an output directory, of the files extc wrote there: only those are ever
     /// removed as stale, never a file that merely matches extc's naming pattern.
     public static let manifest = ".extc-files"
+    /// The record of the files holding keys that extc wrote here; git-ignored like them, and
+    /// left alone by a build without Secrets.
+    public static let secretManifest = ".extc-secret-files"
 
     /// Writes a layout's files into `dir`: unchanged files are kept as they are, files an earlier
     /// build wrote (per the manifest) that this one no longer makes are removed, and a
     /// `.gitignore` extc did not write is kept and extended, never replaced. The new set is
     /// published in one step where the system allows (see `DirectoryPublisher`), else file by
     /// file. With `dryRun` only reports (for `--check`).
-    public static func write(_ files: [OutputFile], toDirectory dir: String, dryRun: Bool = false) throws -> WriteReport {
-        let plan = DirectoryPlan(files, in: dir)
+    /// `withheld`: the files a build without Secrets leaves out; they, and the record of them,
+    /// are left as they are. nil: the build includes its Secrets.
+    public static func write(_ files: [OutputFile], toDirectory dir: String, withheld: [String]? = nil, dryRun: Bool = false) throws -> WriteReport {
+        let plan = DirectoryPlan(files, in: dir, withheld: withheld)
         if dryRun || plan.isCurrent { return plan.report }
         if try DirectoryPublisher.publish(plan, at: dir) { return plan.report }
         try writeInPlace(plan, at: dir)
@@ -112,14 +134,14 @@ public enum OutputWriter {
     /// was not written.
     static func writeInPlace(_ plan: DirectoryPlan, at dir: String) throws {
         try FileIO.makeDirectory(dir)
-        for e in plan.entries where !e.unchanged && e.name != manifest {
+        for e in plan.entries where !e.unchanged && !DirectoryPlan.records.contains(e.name) {
             let path = "\(dir)/\(e.name)"
             if e.name.contains("/") { try FileIO.makeDirectory(FileIO.directory(of: path), mode: 0o700) }
             try FileIO.write(e.bytes, to: path, mode: e.mode)
         }
         for name in plan.report.removed { try FileIO.remove("\(dir)/\(name)") }
-        if let record = plan.entries.first(where: { $0.name == manifest }), !record.unchanged {
-            try FileIO.write(record.bytes, to: "\(dir)/\(manifest)", mode: record.mode)
+        for record in plan.entries where DirectoryPlan.records.contains(record.name) && !record.unchanged {
+            try FileIO.write(record.bytes, to: "\(dir)/\(record.name)", mode: record.mode)
         }
     }
 

@@ -47,7 +47,7 @@ struct BuildTests {
         // The committed half applies on its own: every key lives under the ignored secrets/, which
         // has its own kustomization, and the main one names only committed files.
         let ignore = try #require(built.output.files.first { $0.name == ".gitignore" })
-        #expect(ignore.contents.hasSuffix("/secrets/\n"))
+        #expect(ignore.contents.hasSuffix("/secrets/\n/.extc-secret-files\n"))
         #expect(built.output.files.filter(\.sensitive).map(\.name) == ["secrets/05-secret.wardle.wardle-tls.yaml", "secrets/05-secret.wardle.wardle-etcd-server.yaml",
                                                                    "secrets/05-secret.wardle.wardle-etcd-peer.yaml", "secrets/05-secret.wardle.wardle-etcd-client.yaml",
                                                                    "secrets/kustomization.yaml"])

@@ -1,3 +1,4 @@
+import ExtcEmit
 import Foundation
 import Testing
 
@@ -30,6 +31,15 @@ struct WorkflowTests {
         let check = Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy", "--check"], cwd: clone)
         #expect(check.status == 0, "\(check.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(clone)/.extc/wardle/ca.key"), "the check issued nothing")
+        try Self.expectKustomizable("\(clone)/deploy", secrets: false)
+        // In the original working tree, with keys: the Secrets are their own git-ignored kustomization.
+        #expect(Run.extc(["build", "wardle.ext", "--layout", "kustomize", "-o", "deploy"], cwd: repo).status == 0)
+        #expect(git(["status", "--porcelain"], in: repo).stdout.isEmpty, "the Secrets are ignored")
+        try Self.expectKustomizable("\(repo)/deploy", secrets: true)
+        // A build without Secrets leaves the key files alone, and changes no committed file.
+        #expect(Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy"], cwd: repo).status == 0)
+        #expect(git(["status", "--porcelain"], in: repo).stdout.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: "\(repo)/deploy/secrets/05-secret.wardle.wardle-tls.yaml"))
 
         Paths.write(Paths.read("\(clone)/wardle.ext").replacingOccurrences(of: "  port      8443", with: "  port      9443"), to: "\(clone)/wardle.ext")
         let drift = Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy", "--check"], cwd: clone)
@@ -42,6 +52,27 @@ struct WorkflowTests {
         try FileManager.default.removeItem(atPath: "\(clone)/.extc/wardle/ca.crt")
         let none = Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy", "--check"], cwd: clone)
         #expect(none.status == 1 && none.stderr.contains("error[E0310]"), "\(none.stderr)")
+    }
+
+    /// The committed half of a kustomize layout applies on its own: every resource it lists is there
+    /// and holds one object, and no Secret is among them; `secrets/` (when present) is a
+    /// kustomization of the Secrets alone. Where kubectl is installed, `kubectl kustomize` renders
+    /// both (kubectl comes from no Debian or PyPI package, so CI runs the structural half only).
+    static func expectKustomizable(_ deploy: String, secrets: Bool) throws {
+        for (dir, onlySecrets) in [(deploy, false)] + (secrets ? [("\(deploy)/secrets", true)] : []) {
+            let k = try #require(try YAMLReader.read(Paths.read("\(dir)/kustomization.yaml")).first)
+            let resources = (k["resources"]?.listValue ?? []).compactMap(\.stringValue)
+            #expect(!resources.isEmpty)
+            for r in resources {
+                let docs = try YAMLReader.read(Paths.read("\(dir)/\(r)"))
+                #expect(docs.count == 1 && (docs[0]["kind"] == "Secret") == onlySecrets, "\(dir)/\(r)")
+            }
+            guard let kubectl = Run.which("kubectl") else { continue }
+            let rendered = Run.program(kubectl, ["kustomize", dir])
+            #expect(rendered.status == 0, "kubectl kustomize \(dir): \(rendered.stderr)")
+            #expect(rendered.stdout.components(separatedBy: "\nkind: ").count - 1 + (rendered.stdout.hasPrefix("kind: ") ? 1 : 0) >= resources.count - 1)
+        }
+        #expect(secrets == FileManager.default.fileExists(atPath: "\(deploy)/secrets/kustomization.yaml"))
     }
 
     @Test("extc diff: object by object against a git revision, human and JSON, Secret data redacted, exit 0 same / 1 different")

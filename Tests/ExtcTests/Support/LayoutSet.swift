@@ -37,8 +37,8 @@ enum LayoutSet {
     }
 
     /// Why the files are not one build's set, if they are not: the Service and every APIService
-    /// name one service, kustomization.yaml lists only files that are there, and the manifest
-    /// lists exactly extc's files.
+    /// name one service, kustomization.yaml lists only files that are there, and the two records
+    /// (`.extc-files`, `.extc-secret-files`) list exactly extc's files.
     static func inconsistency(_ files: [String: String]) -> String? {
         // Read by file name and one pattern rather than parsed, to read fast enough to overlap builds:
         // `09-service.NS.NAME.yaml` (not etcd's), and each APIService's `service: {namespace, name}`.
@@ -53,7 +53,8 @@ enum LayoutSet {
             if !missing.isEmpty { return "kustomization.yaml lists missing \(missing)" }
         }
         if let m = files[OutputWriter.manifest] {
-            let listed = Set(m.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init))
+            let records = m + (files[OutputWriter.secretManifest] ?? "")
+            let listed = Set(records.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init))
             let present = Set(files.keys.filter { !FileIO.baseName(of: $0).hasPrefix(".") && $0 != "NOTES.md" })
             if listed != present { return "manifest and files differ: \(listed.symmetricDifference(present).sorted())" }
         }
