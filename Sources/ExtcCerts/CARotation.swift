@@ -74,7 +74,7 @@ extension CertBackend {
             return try switchToNext(dir, server, grace: r.grace, now: now, notes: &notes)
         }
         let current = try generatedCA(.serving, server, rotate: record == nil ? rotate : .none, notes: &notes)
-        guard var r = record else { return (current, current.pair.certPEM) }
+        guard let r = record else { return (current, current.pair.certPEM) }
         switch r.phase {
         case 1:
             guard let next = try StoredPair.load(certPath: "\(dir)/ca-next.crt", keyPath: "\(dir)/ca-next.key") else {

@@ -79,76 +79,83 @@ public struct CertBackend: Sendable {
         self.publicOnly = publicOnly
     }
 
+    /// One server's material; `materials(for:)` makes several at once.
     public func material(for server: APIServer, rotate: Rotation = .none) -> CertOutcome {
+        materials(for: [server], rotate: rotate)[0]
+    }
+
+    /// Whether a server keeps anything in the state directory.
+    func keepsState(_ server: APIServer) -> Bool { server.certs.ca.value.isLocal || server.storage != nil }
+
+    /// The serving half of one server's material (its CA, if extc's, and leaf), after the state is
+    /// prepared, locked and claimed. Independent of `etcdPart`: the two run in parallel.
+    func servingPart(_ server: APIServer, rotate: Rotation) throws -> (CertOutcome) {
         var out = CertOutcome()
-        if server.certs.ca.value == .certManager {
-            out.material = .certManager
+        let signer: CA?
+        var caBundle: String? = nil
+        switch server.certs.ca.value {
+        case .certManager:
             return out
+        case .external, .serviceCA:
+            signer = nil
+            out.material = .elsewhere
+        case .generated:
+            let (ca, bundle) = try servingCA(server, rotate: rotate, grace: grace, notes: &out.notes)
+            signer = ca
+            caBundle = bundle
+        case .files(let certPath, let keyPath):
+            guard let ca = fileCA(server, certPath, keyPath, &out.diagnostics) else { return out }
+            signer = ca
         }
-        if publicOnly { return publicMaterial(for: server) }
-        do {
-            var lock: StateLock? = nil
-            if !dryRun, server.certs.ca.value.isLocal || server.storage != nil {
-                try state.prepare(for: server)
-                lock = try StateLock(state.root(for: server))
-            }
-            defer { withExtendedLifetime(lock) {} }
-            if server.certs.ca.value.isLocal || server.storage != nil {
-                try state.claim(for: server, write: !dryRun)
-                out.diagnostics += audit(server)
-            }
-            let signer: CA?
-            var caBundle: String? = nil
-            switch server.certs.ca.value {
-            case .certManager:
-                return out
-            case .external, .serviceCA:
-                signer = nil
-                out.material = .elsewhere
-            case .generated:
-                let (ca, bundle) = try servingCA(server, rotate: rotate, grace: grace, notes: &out.notes)
-                signer = ca
-                caBundle = bundle
-            case .files(let certPath, let keyPath):
-                guard let ca = fileCA(server, certPath, keyPath, &out.diagnostics) else { return out }
-                signer = ca
-            }
-            if let servingCA = signer {
-                // `--rotate all` renews the leaf only when its CA is new (phase 2 of a rotation).
-                let forced = rotate == .leaf || (rotate == .all && server.certs.ca.value != .generated) || servingCA.fresh
-                let serving = try leaf(.serving(server), server, ca: servingCA, forced: forced, notes: &out.notes)
-                out.material = .inline(PEMBundle(caPEM: servingCA.pair.certPEM, certPEM: serving.certPEM, keyPEM: serving.keyPEM,
-                                                 bundlePEM: caBundle ?? servingCA.pair.certPEM))
-            }
-            if let topology = server.etcd {
-                let ca = try generatedCA(.etcd, server, rotate: rotate, notes: &out.notes)
-                let pairs = try LeafRequest.etcd(topology).map {
-                    try leaf($0, server, ca: ca, forced: rotate != .none || ca.fresh, notes: &out.notes)
-                }
-                out.etcd = EtcdBundle(caPEM: ca.pair.certPEM, server: pairs[0], peer: pairs[1], client: pairs[2])
-            }
-        } catch let e as StateDirectory.Claimed {
-            out.diagnostics.append(Diagnostic(.stateOwnedByOtherSpec, "\(e)", at: server.name.span, note: "this apiserver's state",
-                                              help: "rename one of the two apiservers, or build one with its own `--state DIR`"))
-        } catch let e as StateProblem {
-            out.diagnostics.append(Diagnostic(.stateCAUnusable, "\(e)", at: server.span, note: "for this apiserver",
-                                              help: "restore the key (or its permissions); to replace the CA instead, run `extc certs --rotate all`, which keeps the old files beside the new"))
-        } catch let e as IOError {
-            out.diagnostics.append(Diagnostic(.stateUnusable, "certificate state for `\(server.name.value)`: \(e)",
-                                              at: server.span, note: "for this apiserver",
-                                              help: "check the state directory's permissions, or pass --state DIR"))
-        } catch {
-            out.diagnostics.append(Diagnostic(.openSSLFailure, "making certificates for `\(server.name.value)` failed: \(error)",
-                                              at: server.certs.key.span, note: "while making this key material",
-                                              help: "this is OpenSSL's reason; check the OpenSSL installation"))
+        if let servingCA = signer {
+            // `--rotate all` renews the leaf only when its CA is new (phase 2 of a rotation).
+            let forced = rotate == .leaf || (rotate == .all && server.certs.ca.value != .generated) || servingCA.fresh
+            let serving = try leaf(.serving(server), server, ca: servingCA, forced: forced, notes: &out.notes)
+            out.material = .inline(PEMBundle(caPEM: servingCA.pair.certPEM, certPEM: serving.certPEM, keyPEM: serving.keyPEM,
+                                             bundlePEM: caBundle ?? servingCA.pair.certPEM))
         }
-        // Reissues caused by a certificate from the future are also W0009: the clock needs a look.
+        return out
+    }
+
+    /// The etcd half: the etcd CA and its three leaves (nothing without `storage`).
+    func etcdPart(_ server: APIServer, rotate: Rotation) throws -> CertOutcome {
+        var out = CertOutcome()
+        guard let topology = server.etcd else { return out }
+        let ca = try generatedCA(.etcd, server, rotate: rotate, notes: &out.notes)
+        let pairs = try LeafRequest.etcd(topology).map {
+            try leaf($0, server, ca: ca, forced: rotate != .none || ca.fresh, notes: &out.notes)
+        }
+        out.etcd = EtcdBundle(caPEM: ca.pair.certPEM, server: pairs[0], peer: pairs[1], client: pairs[2])
+        return out
+    }
+
+    /// A failure while making one server's material, as its diagnostic.
+    func diagnostic(for error: Error, _ server: APIServer) -> Diagnostic {
+        switch error {
+        case let e as StateDirectory.Claimed:
+            return Diagnostic(.stateOwnedByOtherSpec, "\(e)", at: server.name.span, note: "this apiserver's state",
+                              help: "rename one of the two apiservers, or build one with its own `--state DIR`")
+        case let e as StateProblem:
+            return Diagnostic(.stateCAUnusable, "\(e)", at: server.span, note: "for this apiserver",
+                              help: "restore the key (or its permissions); to replace the CA instead, run `extc certs --rotate all`, which keeps the old files beside the new")
+        case let e as IOError:
+            return Diagnostic(.stateUnusable, "certificate state for `\(server.name.value)`: \(e)", at: server.span, note: "for this apiserver",
+                              help: "check the state directory's permissions, or pass --state DIR")
+        default:
+            return Diagnostic(.openSSLFailure, "making certificates for `\(server.name.value)` failed: \(error)",
+                              at: server.certs.key.span, note: "while making this key material",
+                              help: "this is OpenSSL's reason; check the OpenSSL installation")
+        }
+    }
+
+    /// The last word on one server's outcome: W0009 for reissues caused by a certificate from the
+    /// future (the clock needs a look), and no material at all when anything failed.
+    func finish(_ out: inout CertOutcome, _ server: APIServer) {
         for note in out.notes where note.contains(Self.clockSkew) {
             out.diagnostics.append(Diagnostic(.certificateFromTheFuture, note, at: server.span, note: "clock skew",
                                               help: "check this machine's clock; extc issued a certificate valid now"))
         }
         if out.diagnostics.contains(where: \.isError) { out.material = nil; out.etcd = nil }
-        return out
     }
 
     /// The reuse rules' words for a certificate whose notBefore is ahead of the clock.
@@ -198,7 +205,9 @@ public struct CertBackend: Sendable {
         let effect = kind == .serving ? "the APIService caBundle changes" : "every etcd certificate is re-issued"
         let saved = kept.isEmpty ? "" : "; the old one is kept as \(kept.joined(separator: " and "))"
         notes.append("\(server.name.value): \(dryRun ? "would issue" : "issued") a new \(kind.label) (\(why)); \(effect)\(saved)")
-        return CA(pair: try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun), fresh: true)
+        let pair = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
+        markVerified(pair, server)
+        return CA(pair: pair, fresh: true)
     }
 
     /// The stored material's hygiene, before it is used: a key others can read is set back to
@@ -218,6 +227,14 @@ public struct CertBackend: Sendable {
             }
         }
         return out
+    }
+
+    /// Records a pair this build issued as verified, so the next build need not parse its key.
+    func markVerified(_ p: StoredPair, _ server: APIServer) {
+        guard !dryRun else { return }
+        let verified = VerifiedPairs(directory: state.directory(for: server))
+        verified.insert(p.digest)
+        try? verified.save()
     }
 
     /// The key-certificate check, skipped for bytes verified before (`.verified`).
@@ -269,6 +286,7 @@ public struct CertBackend: Sendable {
         let key = try Issuer.generateKey(server.certs.key.value)
         let cert = try Issuer.makeLeaf(request, key: key, lifetime: server.certs.validity.value, ca: ca.pair.cert, caKey: try ca.pair.key(), env: env)
         let p = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
+        markVerified(p, server)
         notes.append("\(server.name.value): \(dryRun ? "would issue" : "issued") \(request.role == "serving" ? "a" : "an") \(request.role) certificate for \(request.commonName) (\(why))")
         return PEMPair(certPEM: p.certPEM, keyPEM: p.keyPEM)
     }

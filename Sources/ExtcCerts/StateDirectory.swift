@@ -1,5 +1,6 @@
 import ExtcCheck
 import ExtcSyntax
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,7 +37,8 @@ public struct StateDirectory: Sendable {
             if owner == spec { return }
             if FileIO.exists(owner) { throw Claimed(directory: dir, owner: owner, server: server.name.value) }
         }
-        if write, FileIO.isDirectory(dir) { try FileIO.write(spec + "\n", to: record, mode: 0o644) }
+        // Not synced: a record lost in a crash is written again by the next build.
+        if write, FileIO.isDirectory(dir) { try FileIO.write(spec + "\n", to: record, mode: 0o644, durable: false) }
     }
 
     public struct Claimed: Error, CustomStringConvertible {
@@ -48,7 +50,12 @@ public struct StateDirectory: Sendable {
     /// .gitignore, and the server's directory (always 0700: extc owns it). A .gitignore extc did
     /// not write is extended with extc's lines, never replaced.
     func prepare(for server: APIServer) throws {
-        let root = root(for: server)
+        try prepareRoot(root(for: server))
+        try FileIO.makeDirectory(directory(for: server), mode: 0o700, force: true)
+    }
+
+    /// The root and its .gitignore (once per build, however many servers share it).
+    func prepareRoot(_ root: String) throws {
         try FileIO.makeDirectory(root, mode: 0o700)
         let ignore = "\(root)/.gitignore"
         let ours = "# Written by extc: private keys live here and never leave. The certificates are public:\n"
@@ -56,7 +63,6 @@ public struct StateDirectory: Sendable {
             + "*.key\n*.key.*\n.lock\n.spec\n.verified\n"
         let existing = (try? FileIO.read(ignore)).map { String(decoding: $0, as: UTF8.self) }
         try FileIO.write(GitIgnore.merge(ours, into: existing), to: ignore, mode: 0o644)
-        try FileIO.makeDirectory(directory(for: server), mode: 0o700, force: true)
     }
 }
 
@@ -108,12 +114,15 @@ final class StoredPair {
     /// Whether the key is the certificate's. A pair whose exact bytes were verified before (the
     /// state's `.verified` record) is not parsed again; throws when the key cannot be parsed.
     func keyMatches(_ verified: VerifiedPairs?) throws -> Bool {
-        let digest = verified.map { _ in Digest.sha256(Array(certPEM.utf8) + [0] + Array(keyPEM.utf8)) }
+        let digest = verified.map { _ in self.digest }
         if let digest, verified!.contains(digest) { return true }
         let ok = CertificateInfo.matches(cert, try key())
         if ok, let digest { verified!.insert(digest) }
         return ok
     }
+
+    /// What `.verified` records for this pair: the SHA-256 of both files' bytes.
+    var digest: String { Digest.sha256(Array(certPEM.utf8) + [0] + Array(keyPEM.utf8)) }
 
     /// nil when either file is absent; throws when the certificate is unusable (the key is read
     /// but parsed only when needed).
@@ -174,10 +183,19 @@ final class VerifiedPairs {
     func contains(_ d: String) -> Bool { digests.contains(d) }
     func insert(_ d: String) { dirty = digests.insert(d).inserted || dirty }
 
-    /// Writes the record if it changed (sorted, so the file is stable).
+    /// Serialises read-merge-write of the records within the process: a server's serving and
+    /// etcd parts run in parallel (other processes wait on the state lock).
+    private static let saving = Mutex(())
+
+    /// Writes the record if it changed (sorted, so the file is stable), merged with what another
+    /// part of this build saved meanwhile.
     func save() throws {
         guard dirty else { return }
-        try FileIO.write(digests.sorted().map { "\($0)\n" }.joined(), to: path, mode: 0o600)
+        try Self.saving.withLock { _ in
+            let now = VerifiedPairs(directory: FileIO.directory(of: path))
+            // A cache: not synced (a lost record means one more full check).
+            try FileIO.write(digests.union(now.digests).sorted().map { "\($0)\n" }.joined(), to: path, mode: 0o600, durable: false)
+        }
         dirty = false
     }
 }

@@ -34,8 +34,8 @@ public enum Builder {
         var notes: [String] = []
         var diagnostics: [Diagnostic] = []
         var tls: [String: ServerTLS] = [:]
-        for server in program.servers {
-            let outcome = certs.material(for: server, rotate: options.rotate)
+        // Every server's keys and certificates at once, on every core; outcomes in program order.
+        for (server, outcome) in zip(program.servers, certs.materials(for: program.servers, rotate: options.rotate)) {
             notes += outcome.notes
             diagnostics += outcome.diagnostics
             let etcd = outcome.etcd.map { e in

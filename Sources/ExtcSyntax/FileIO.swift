@@ -96,8 +96,10 @@ public enum FileIO {
 
     /// Writes with `mode` by the rules above; returns false (and writes nothing) when a regular
     /// file already holds exactly these bytes with this mode.
+    /// `durable` false (for caches and records that the next build can rebuild) skips both
+    /// fsyncs; the replacement is still atomic.
     @discardableResult
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws -> Bool {
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, durable: Bool = true) throws -> Bool {
         let target = try followLinks(path)
         if isSpecial(target) {
             try writeThrough(bytes, to: target, shownAs: path)
@@ -105,7 +107,7 @@ public enum FileIO {
         }
         if isDirectory(target) { throw IOError(path, "is a directory") }
         if holds(bytes, at: target, mode: mode) { return false }
-        try replace(target, with: bytes, mode: mode, shownAs: path)
+        try replace(target, with: bytes, mode: mode, shownAs: path, durable: durable)
         return true
     }
 
@@ -143,11 +145,11 @@ public enum FileIO {
         return true
     }
 
-    private static func replace(_ target: String, with bytes: [UInt8], mode: mode_t, shownAs path: String) throws {
+    private static func replace(_ target: String, with bytes: [UInt8], mode: mode_t, shownAs path: String, durable: Bool) throws {
         let dir = directory(of: target)
         sweepTemporaries(for: target)
         let (tmp, fd) = try createTemporary(for: target, shownAs: path)
-        var ok = writeAll(fd, bytes[...]) && fsync(fd) == 0 && fchmod(fd, mode) == 0
+        var ok = writeAll(fd, bytes[...]) && (!durable || fsync(fd) == 0) && fchmod(fd, mode) == 0
         let failure = ok ? nil : IOError.errno(path, "cannot write")
         close(fd)
         ok = ok && rename(tmp, target) == 0
@@ -158,8 +160,7 @@ public enum FileIO {
             throw error
         }
         Temporaries.shared.remove(tmp)
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+        if durable { syncDirectory(dir) }
     }
 
     /// The temporary file's name: `.NAME.extc-tmp-` and 16 random hex digits.
@@ -194,8 +195,8 @@ public enum FileIO {
     }
 
     @discardableResult
-    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws -> Bool {
-        try write(Array(text.utf8), to: path, mode: mode)
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws -> Bool {
+        try write(Array(text.utf8), to: path, mode: mode, durable: durable)
     }
 
     /// Creates the directory and its parents; an existing one keeps its mode unless `mode` is forced.

@@ -1,0 +1,89 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import ExtcCheck
+import ExtcSyntax
+import Synchronization
+
+// Making many servers' material at once. Key generation (RSA's prime search above all) and the
+// state files' fsyncs are independent per server, and per server between its serving chain and
+// its etcd chain, so they run on every core. The result does not depend on the order they run in:
+// each part writes only its own files, and the outcomes are merged in the servers' order, serving
+// part first, exactly as one thread would produce them.
+extension CertBackend {
+    /// `EXTC_JOBS=1` makes the parts one after another (to compare, or to profile); otherwise
+    /// they run on every core.
+    static let sequential: Bool = getenv("EXTC_JOBS").map { String(cString: $0) == "1" } ?? false
+
+    /// Each server's material, in the order given.
+    public func materials(for servers: [APIServer], rotate: Rotation = .none) -> [CertOutcome] {
+        var outcomes = [CertOutcome](repeating: CertOutcome(), count: servers.count)
+        var ready: [Int] = []
+        // One lock per state root, taken in sorted order (two builds never wait on each other in
+        // a cycle) and held until every part is done.
+        var locks: [StateLock] = []
+        var lockFailures: [String: Error] = [:]
+        if !dryRun && !publicOnly {
+            let roots = Set(servers.filter { $0.certs.ca.value != .certManager && keepsState($0) }.map { state.root(for: $0) })
+            for root in roots.sorted() {
+                do {
+                    try state.prepareRoot(root)
+                    locks.append(try StateLock(root))
+                } catch { lockFailures[root] = error }
+            }
+        }
+        defer { withExtendedLifetime(locks) {} }
+        for (i, server) in servers.enumerated() {
+            if server.certs.ca.value == .certManager { outcomes[i].material = .certManager; continue }
+            if publicOnly { outcomes[i] = publicMaterial(for: server); continue }
+            do {
+                if keepsState(server) {
+                    if let failure = lockFailures[state.root(for: server)] { throw failure }
+                    if !dryRun { try FileIO.makeDirectory(state.directory(for: server), mode: 0o700, force: true) }
+                    try state.claim(for: server, write: !dryRun)
+                    outcomes[i].diagnostics += audit(server)
+                }
+                ready.append(i)
+            } catch {
+                outcomes[i].diagnostics.append(diagnostic(for: error, server))
+            }
+        }
+        // Two parts per ready server: serving, then etcd.
+        let parts = Results<Result<CertOutcome, Error>>(count: ready.count * 2)
+        let work = ready
+        let run = { @Sendable (k: Int) in
+            let server = servers[work[k / 2]]
+            parts.set(k, Result { k % 2 == 0 ? try servingPart(server, rotate: rotate) : try etcdPart(server, rotate: rotate) })
+        }
+        if Self.sequential {
+            for k in 0..<work.count * 2 { run(k) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: work.count * 2, execute: run)
+        }
+        for (n, i) in ready.enumerated() {
+            for part in [parts[2 * n], parts[2 * n + 1]] {
+                switch part {
+                case .success(let o):
+                    outcomes[i].notes += o.notes
+                    outcomes[i].diagnostics += o.diagnostics
+                    if let m = o.material { outcomes[i].material = m }
+                    if let e = o.etcd { outcomes[i].etcd = e }
+                case .failure(let error):
+                    outcomes[i].diagnostics.append(diagnostic(for: error, servers[i]))
+                }
+            }
+            finish(&outcomes[i], servers[i])
+        }
+        return outcomes
+    }
+}
+
+/// Slots written once each from concurrent iterations (each index by exactly one), read after
+/// all of them finished.
+final class Results<T: Sendable>: Sendable {
+    private let slots: Mutex<[T?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ i: Int, _ value: T) { slots.withLock { $0[i] = value } }
+    subscript(i: Int) -> T { slots.withLock { $0[i]! } }
+}
