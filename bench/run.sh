@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks for extc (issues #2, #4, #5). Builds release binaries the way README says to install
+# Benchmarks for extc (issues #2, #4, #5, #13). Builds release binaries the way README says to install
 # extc (static Swift runtime), then runs extc-bench. Every figure comes with a baseline measured in
 # the same run: a newline scan (front end), the openssl CLI and process start (certificates), a
 # fresh `extc build` process (watch). Ratios hold across machines; absolute times do not.
@@ -7,6 +7,7 @@
 #   bash bench/run.sh                 # everything (about 3 minutes on 2 cores)
 #   bash bench/run.sh frontend        # one benchmark; `--help` after the name lists its options
 #   bash bench/run.sh certs --iterations 5 --keys ecdsa-p256 rsa-2048
+#   bash bench/run.sh scale               # issue #13's table: 1,000 and 10,000 servers (several minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

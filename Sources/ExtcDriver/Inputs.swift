@@ -78,13 +78,51 @@ public struct Inputs: Sendable {
         }
     }
 
-    /// Directories to watch, and the file names (or patterns) in each that matter.
-    public func watchedDirectories(extra: [String] = []) -> [(directory: String, names: [String])] {
+    /// Directories to watch, and the file names (or patterns) in each that matter. A directory
+    /// argument is watched with every directory below it for `*.ext` (and for subdirectories that
+    /// come and go, which `Watcher` takes from the event's IN_ISDIR); a glob in a directory
+    /// component watches every directory it matches now, and the fixed directory above the first
+    /// glob for new ones. The watcher syncs after each build, so new directories join.
+    /// `excluding`: directories (canonical) never entered, such as the output and the state.
+    public func watchedDirectories(extra: [String] = [], excluding: Set<String> = []) -> [(directory: String, names: [String])] {
         var result: [(String, [String])] = []
-        for path in arguments + extra {
-            let dir = FileIO.directory(of: path), name = FileIO.baseName(of: path)
-            if let i = result.firstIndex(where: { $0.0 == dir }) { result[i].1.append(name) } else { result.append((dir, [name])) }
+        func add(_ dir: String, _ name: String) {
+            if let i = result.firstIndex(where: { $0.0 == dir }) {
+                if !result[i].1.contains(name) { result[i].1.append(name) }
+            } else {
+                result.append((dir, [name]))
+            }
+        }
+        for path in arguments + extra where path != Self.stdin {
+            let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+            if FileIO.isDirectory(trimmed) {
+                add(FileIO.directory(of: trimmed), FileIO.baseName(of: trimmed))
+                for d in [trimmed] + Self.directories(under: trimmed) where !excluding.contains(FileIO.canonical(d)) { add(d, Self.anySpec) }
+                continue
+            }
+            let dir = FileIO.directory(of: trimmed), name = FileIO.baseName(of: trimmed)
+            guard Self.isGlob(dir) else { add(dir, name); continue }
+            let parts = dir.split(separator: "/").map(String.init)
+            let fixed = parts.prefix { !Self.isGlob($0) }
+            let base = dir.hasPrefix("/") ? "/" + fixed.joined(separator: "/") : (fixed.isEmpty ? "." : fixed.joined(separator: "/"))
+            add(base, Self.anySpec)
+            for d in Self.expand(parts.dropFirst(fixed.count)[...], from: base) where FileIO.isDirectory(d) {
+                add(d, name)
+                add(d, Self.anySpec)
+            }
         }
         return result
+    }
+
+    /// The pattern that makes a watched directory's subdirectories matter as well as its specs.
+    public static let anySpec = "*.ext"
+
+    /// Every directory below `dir`, hidden ones (such as `.extc`) skipped.
+    static func directories(under dir: String) -> [String] {
+        FileIO.list(dir).flatMap { name -> [String] in
+            let path = "\(dir)/\(name)"
+            guard !name.hasPrefix("."), FileIO.kind(path) == S_IFDIR else { return [] }
+            return [path] + directories(under: path)
+        }
     }
 }

@@ -33,6 +33,13 @@ public final class Watcher {
     /// Watch descriptor -> (directory, names that matter in it; globs allowed).
     private var watches: [Int32: (directory: String, names: [String])] = [:]
     private var extraFiles: [String] = []
+    /// The output and state directories (canonical): their own comings and goings are not edits.
+    private lazy var ownDirectories: Set<String> = {
+        var out: Set<String> = []
+        if case .directory(let d) = request.build.target { out.insert(FileIO.canonical(d)) }
+        if let s = request.build.state.override { out.insert(FileIO.canonical(s)) }
+        return out
+    }()
 
     public init(_ request: WatchRequest, console: Console) {
         self.request = request
@@ -96,11 +103,14 @@ public final class Watcher {
     /// whether a directory that had no watch got one (its files may already have changed).
     @discardableResult
     private func syncWatches() -> Bool {
-        let wanted = request.build.inputs.watchedDirectories(extra: extraFiles)
+        let wanted = request.build.inputs.watchedDirectories(extra: extraFiles, excluding: ownDirectories)
         let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
             | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)
         var parents: [(String, [String])] = []
-        for (dir, _) in wanted where dir != "/" && dir != "." {
+        // Each directory's parent, for the directory's own name; not for one below another watched
+        // directory, whose parent sees it come and go already.
+        let tops = wanted.filter { w in !wanted.contains { $0.directory != w.directory && w.directory.hasPrefix($0.directory + "/") } }
+        for (dir, _) in tops where dir != "/" && dir != "." {
             let parent = FileIO.directory(of: dir), name = FileIO.baseName(of: dir)
             if let i = parents.firstIndex(where: { $0.0 == parent }) { parents[i].1.append(name) } else { parents.append((parent, [name])) }
         }
@@ -155,7 +165,11 @@ public final class Watcher {
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 { result = .overflow; continue }
                 if mask & UInt32(IN_IGNORED) != 0 { watches[wd] = nil; continue }
                 guard let w = watches[wd] else { continue }
-                if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 || w.names.contains(where: { fnmatch($0, name, 0) == 0 }) {
+                // A subdirectory that comes or goes where specs are looked for at any depth (not
+                // the output or state directory, which this watcher's own builds replace).
+                let directory = mask & UInt32(IN_ISDIR) != 0 && !name.hasPrefix(".") && w.names.contains(Inputs.anySpec)
+                    && !ownDirectories.contains(FileIO.canonical(w.directory) + "/" + name)
+                if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 || directory || w.names.contains(where: { fnmatch($0, name, 0) == 0 }) {
                     if result == nil { result = .files }
                 }
             }

@@ -202,7 +202,8 @@ public enum FileIO {
     /// Creates the directory and its parents; an existing one keeps its mode unless `mode` is forced.
     public static func makeDirectory(_ path: String, mode: mode_t = 0o755, force: Bool = false) throws {
         if isDirectory(path) {
-            if force, chmod(path, mode) != 0 { throw IOError.errno(path, "cannot set mode") }
+            // Only when it differs: a chmod is an event to whoever watches the directory.
+            if force, FileIO.mode(of: path) != mode, chmod(path, mode) != 0 { throw IOError.errno(path, "cannot set mode") }
             return
         }
         let parent = directory(of: path)

@@ -12,7 +12,7 @@ struct ExtcBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extc-bench",
         abstract: "Benchmarks for extc: front-end throughput, certificates against the openssl CLI, watch latency.",
-        subcommands: [All.self, FrontEnd.self, Certs.self, Watch.self],
+        subcommands: [All.self, FrontEnd.self, Certs.self, Watch.self, Scale.self],
         defaultSubcommand: All.self)
 }
 
@@ -86,6 +86,23 @@ extension ExtcBench {
             guard saves >= 1 else { throw ValidationError("--saves must be positive") }
             printHeader()
             try WatchBench(extc: binary.extc, samples: binary.samples, saves: saves, settles: settle).run()
+        }
+    }
+}
+
+extension ExtcBench {
+    struct Scale: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Builds at scale: N generated servers checked, built fresh and warm, and watched; the issue #13 table.")
+        @OptionGroup var binary: Binary
+        @Option(help: "API servers in the generated spec.") var servers = 1000
+        @Option(help: "A second, larger spec for the per-server cost at scale (0 skips it).") var large = 10000
+        @Option(help: "Runs per figure; the median is reported.") var repeats = 5
+
+        func run() throws {
+            guard servers >= 1, repeats >= 1 else { throw ValidationError("sizes must be positive") }
+            printHeader()
+            try ScaleBench(extc: binary.extc, samples: binary.samples, servers: servers, large: large, repeats: repeats).run()
         }
     }
 }

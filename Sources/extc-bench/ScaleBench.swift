@@ -1,0 +1,154 @@
+import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds at scale (issue #13): N generated API servers in one file, checked, built fresh and
+/// warm; the sample fresh against process start and the openssl CLI; watch with one of N spec
+/// files saved. Every figure stands next to its baseline from the same run, and its target.
+struct ScaleBench {
+    let extc: String
+    let samples: String
+    let servers: Int
+    let large: Int
+    let repeats: Int
+
+    /// The issue's generated server: two versions, two resources (one cluster-scoped).
+    static func server(_ i: Int) -> String {
+        """
+        apiserver s\(i) {
+          group g\(i).example.com; versions v1alpha1 v1beta1; namespace ns\(i); service api; image registry.example.com/s\(i):v1
+          resource things { verbs get list watch create }; resource others { verbs get list; scope cluster }
+        }
+
+        """
+    }
+
+    func run() throws {
+        let dir = try Scratch.make("scale")
+        defer { Scratch.remove(dir) }
+        var table = Table("figure", "measured", "baseline", "ratio", "target")
+        let version = try median(repeats * 4) { try runCommand([extc, "--version"]) }
+
+        let spec = "\(dir)/n\(servers).ext"
+        try FileIO.write((0..<servers).map(Self.server).joined(), to: spec)
+        let state = "\(dir)/state", out = "\(dir)/out.yaml"
+        let freshParallel = try timed { try runCommand([extc, "build", spec, "--state", state, "-o", out]) }
+        let sequentialState = "\(dir)/state-seq"
+        let freshSequential = try timed { try runCommand(["env", "EXTC_JOBS=1", extc, "build", spec, "--state", sequentialState, "-o", out]) }
+        table.add("\(servers) servers, fresh ECDSA P-256 (\(2 * servers) keys and certificates)", secs(freshParallel),
+                  "\(secs(freshSequential)) (EXTC_JOBS=1)", ratio(freshParallel, freshSequential), "≤ 1.5 s on 2 cores")
+
+        let check = try median(repeats) { try runCommand([extc, "check", spec, "--state", state]) }
+        let (warm, peak) = try warmBuild(spec, state: state, out: out)
+        table.add("\(servers) servers, warm build", "\(secs(warm)), \(peak / 1024) MB peak", "\(secs(check)) (`extc check`)",
+                  ratio(warm, check), "≤ 0.5 s, ≤ 150 MB")
+        table.add("\(servers) servers, `extc check`", secs(check), "\(ms(version)) (`extc --version`)", ratio(check, version), "≤ 0.15 s")
+
+        if large > servers {
+            let big = "\(dir)/n\(large).ext", bigState = "\(dir)/state-large"
+            try FileIO.write((0..<large).map(Self.server).joined(), to: big)
+            try runCommand([extc, "build", big, "--state", bigState, "-o", out])
+            let (bigWarm, bigPeak) = try warmBuild(big, state: bigState, out: out)
+            let perServer = bigWarm / Double(large), basePerServer = warm / Double(servers)
+            table.add("\(large) servers, warm build (per server)", "\(ms(perServer)) (\(secs(bigWarm)), \(bigPeak / 1024) MB)",
+                      "\(ms(basePerServer)) (\(servers) servers)", ratio(perServer, basePerServer), "≤ 1.25x")
+        }
+
+        try sampleRows(dir, version: version, into: &table)
+        try watchRow(dir, into: &table)
+        report("Scale: \(servers) generated API servers (issue #13)", table, notes: [
+            "Fresh builds write every key and certificate with fsync (keys durable before the certificate naming them); warm builds reuse them.",
+        ])
+    }
+
+    /// A warm build's median time and the largest peak RSS (KB) of its runs.
+    private func warmBuild(_ spec: String, state: String, out: String) throws -> (Double, Int) {
+        var samples = Samples(), peak = 0
+        for _ in 0..<repeats {
+            let start = now()
+            let child = try Child.spawn([extc, "build", spec, "--state", state, "-o", out])
+            var status: Int32 = 0, usage = rusage()
+            while wait4(child.pid, &status, 0, &usage) < 0 && errno == EINTR {}
+            samples.add(Double(now() - start) / 1e9)
+            guard status == 0 else { throw BenchError("`\(child.command)` failed (\(status))") }
+            peak = Swift.max(peak, usage.ru_maxrss)
+        }
+        return (samples.median, peak)
+    }
+
+    /// `samples/minimal.ext` fresh (a CA and a serving certificate) against the openssl CLI making
+    /// the same material, per RSA size; `samples/wardle.ext` fresh (six keys) against process start.
+    private func sampleRows(_ dir: String, version: Double, into table: inout Table) throws {
+        let minimal = try Scratch.text("\(samples)/minimal.ext")
+        for key in ["rsa-2048", "rsa-4096"] {
+            let keyDir = "\(dir)/\(key)"
+            try FileIO.makeDirectory(keyDir)
+            let spec = "\(keyDir)/minimal.ext"
+            try FileIO.write(minimal.replacingFirst("\n}", with: "\n  certs { key \(key) }\n}"), to: spec)
+            let recipe = OpenSSLRecipe(key: key)
+            let n = key == "rsa-4096" ? Swift.max(2, repeats / 2) : repeats
+            var ours = Samples(), theirs = Samples()
+            for i in 0..<n {
+                ours.add(try timed { try runCommand([extc, "build", spec, "--state", "\(keyDir)/state-\(i)", "-o", "\(keyDir)/out.yaml"]) })
+                let work = "\(keyDir)/openssl-\(i)"
+                try recipe.prepare(in: work)
+                theirs.add(try timed { try recipe.make(in: work) })
+                if i == 0 { try recipe.verify(in: work) }
+            }
+            table.add("`samples/minimal.ext` fresh, \(key)", ms(ours.median), "\(ms(theirs.median)) (openssl CLI)",
+                      ratio(ours.median, theirs.median), "≤ 0.6x")
+        }
+        let wardle = "\(samples)/wardle.ext"
+        var n = 0
+        let fresh = try median(repeats * 2) {
+            n += 1
+            try runCommand([extc, "build", wardle, "--state", "\(dir)/wardle-\(n)", "-o", "\(dir)/wardle.yaml"])
+        }
+        table.add("`samples/wardle.ext` fresh, ECDSA P-256 (six keys)", ms(fresh), "\(ms(version)) (`extc --version`)",
+                  ratio(fresh, version), "≤ 1.5x")
+    }
+
+    /// `extc watch` over N spec files, one server each: the time from saving one file to the new
+    /// output, against the same with a single spec file.
+    private func watchRow(_ dir: String, into table: inout Table) throws {
+        func latency(_ files: Int, saves: Int) throws -> Double {
+            let specs = "\(dir)/watch-\(files)"
+            try FileIO.makeDirectory(specs)
+            for i in 0..<files { try FileIO.write(Self.server(i), to: "\(specs)/s\(i).ext") }
+            let out = "\(dir)/watch-\(files).yaml", log = "\(dir)/watch-\(files).log"
+            let child = try Child.spawn([extc, "watch", specs, "-o", out, "--state", "\(dir)/watch-state-\(files)", "--settle", "0"], log: log)
+            defer { _ = child.terminate() }
+            try waitFor(10_000_000_000, "the first build of \(specs)") { (try? FileIO.read(out))?.isEmpty == false }
+            var samples = Samples()
+            for k in 0..<saves {
+                let before = try FileIO.read(out)
+                let start = now()
+                try FileIO.write(Self.server(0).replacingFirst("resource things", with: "labels { save \"s\(k)\" }; resource things"),
+                                 to: "\(specs)/s0.ext")
+                try waitFor(30_000_000_000, "output after save \(k); see \(log)") { (try? FileIO.read(out)).map { $0 != before && !$0.isEmpty } ?? false }
+                samples.add(Double(now() - start) / 1e9)
+            }
+            return samples.median
+        }
+        let one = try latency(1, saves: repeats * 3), many = try latency(servers, saves: Swift.max(3, repeats))
+        table.add("watch, one of \(servers) spec files saved (`--settle 0`)", ms(many), "\(ms(one)) (one spec file)",
+                  ratio(many, one), "≤ 5 ms, ≤ 2x")
+    }
+
+    private func waitFor(_ nanoseconds: UInt64, _ what: String, _ done: () -> Bool) throws {
+        let deadline = now() + nanoseconds
+        while !done() {
+            guard now() < deadline else { throw BenchError("timed out waiting for \(what)") }
+            usleep(500)
+        }
+    }
+
+    private func median(_ n: Int, _ body: () throws -> Void) throws -> Double {
+        var s = Samples()
+        for _ in 0..<n { s.add(try timed(body)) }
+        return s.median
+    }
+}
+
+func secs(_ seconds: Double) -> String { fixed(seconds, 2) + " s" }
