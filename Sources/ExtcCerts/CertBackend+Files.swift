@@ -39,6 +39,7 @@ extension CertBackend {
                         "extc cannot renew a CA you own: renew it (same key or new), replace \(certFile) and \(keyFile), then build; or lower `renew-before`")
         }
         guard let normalized = try? cert.pem() else { return nil }
-        return CA(pair: StoredPair(certPEM: normalized, keyPEM: keyPEM, cert: cert, key: key, info: info), fresh: false)
+        return CA(pair: StoredPair(certPEM: normalized, keyPEM: keyPEM, cert: cert, key: key, info: info,
+                                   cache: StateCache.of(state.directory(for: server))), fresh: false)
     }
 }

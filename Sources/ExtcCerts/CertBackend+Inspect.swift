@@ -26,8 +26,9 @@ extension CertBackend {
             paths += LeafRequest.etcd(t).map { ($0.role, "\(dir)/\($0.stem).crt") }
         }
         return paths.compactMap { role, path in
-            guard let bytes = try? FileIO.read(path), let cert = try? Certificate.parse(pem: String(decoding: bytes, as: UTF8.self)),
-                  let info = try? CertificateInfo(cert) else { return nil }
+            guard let bytes = try? FileIO.read(path),
+                  let (info, _) = try? StoredPair.info(of: String(decoding: bytes, as: UTF8.self), cache: StateCache.of(FileIO.directory(of: path)))
+            else { return nil }
             return StoredCertificate(role: role, path: path, info: info)
         }
     }

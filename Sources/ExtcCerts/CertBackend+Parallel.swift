@@ -4,7 +4,6 @@ import Glibc
 #endif
 import ExtcCheck
 import ExtcSyntax
-import Synchronization
 
 // Making many servers' material at once. Key generation (RSA's prime search above all) and the
 // state files' fsyncs are independent per server, and per server between its serving chain and
@@ -50,7 +49,7 @@ extension CertBackend {
             }
         }
         // Two parts per ready server: serving, then etcd.
-        let parts = Results<Result<CertOutcome, Error>>(count: ready.count * 2)
+        let parts = ConcurrentSlots<Result<CertOutcome, Error>>(count: ready.count * 2)
         let work = ready
         let run = { @Sendable (k: Int) in
             let server = servers[work[k / 2]]
@@ -75,15 +74,8 @@ extension CertBackend {
             }
             finish(&outcomes[i], servers[i])
         }
+        // What was learned about the certificates, for the next build (not by a dry run).
+        if !dryRun { StateCache.saveAll() }
         return outcomes
     }
-}
-
-/// Slots written once each from concurrent iterations (each index by exactly one), read after
-/// all of them finished.
-final class Results<T: Sendable>: Sendable {
-    private let slots: Mutex<[T?]>
-    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
-    func set(_ i: Int, _ value: T) { slots.withLock { $0[i] = value } }
-    subscript(i: Int) -> T { slots.withLock { $0[i]! } }
 }

@@ -206,7 +206,6 @@ public struct CertBackend: Sendable {
         let saved = kept.isEmpty ? "" : "; the old one is kept as \(kept.joined(separator: " and "))"
         notes.append("\(server.name.value): \(dryRun ? "would issue" : "issued") a new \(kind.label) (\(why)); \(effect)\(saved)")
         let pair = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
-        markVerified(pair, server)
         return CA(pair: pair, fresh: true)
     }
 
@@ -229,21 +228,8 @@ public struct CertBackend: Sendable {
         return out
     }
 
-    /// Records a pair this build issued as verified, so the next build need not parse its key.
-    func markVerified(_ p: StoredPair, _ server: APIServer) {
-        guard !dryRun else { return }
-        let verified = VerifiedPairs(directory: state.directory(for: server))
-        verified.insert(p.digest)
-        try? verified.save()
-    }
-
-    /// The key-certificate check, skipped for bytes verified before (`.verified`).
-    func keyMatches(_ p: StoredPair, _ server: APIServer) throws -> Bool {
-        let verified = VerifiedPairs(directory: state.directory(for: server))
-        let ok = try p.keyMatches(verified)
-        if !dryRun { try? verified.save() }
-        return ok
-    }
+    /// The key-certificate check, skipped for bytes verified before (the state's cache).
+    func keyMatches(_ p: StoredPair, _ server: APIServer) throws -> Bool { try p.keyMatches() }
 
     /// A new self-signed CA for `server`.
     func newCA(_ kind: CAKind, _ server: APIServer) throws -> (cert: Certificate, key: PrivateKey, pem: String) {
@@ -286,7 +272,7 @@ public struct CertBackend: Sendable {
         let key = try Issuer.generateKey(server.certs.key.value)
         let cert = try Issuer.makeLeaf(request, key: key, lifetime: server.certs.validity.value, ca: ca.pair.cert, caKey: try ca.pair.key(), env: env)
         let p = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
-        markVerified(p, server)
+        if !dryRun { p.cache.insertSigned(p.certDigest, by: ca.pair.certDigest) }  // signed just now
         notes.append("\(server.name.value): \(dryRun ? "would issue" : "issued") \(request.role == "serving" ? "a" : "an") \(request.role) certificate for \(request.commonName) (\(why))")
         return PEMPair(certPEM: p.certPEM, keyPEM: p.keyPEM)
     }
@@ -294,7 +280,7 @@ public struct CertBackend: Sendable {
     func leafProblem(_ p: StoredPair, _ server: APIServer, _ request: LeafRequest, ca: StoredPair) -> String? {
         guard let matches = try? keyMatches(p, server) else { return "the stored key could not be read" }
         if !matches { return "the stored key does not match its certificate" }
-        if !CertificateInfo.isSigned(p.cert, by: ca.cert) { return "the stored certificate is not signed by the configured CA" }
+        if (try? p.isSigned(by: ca)) != true { return "the stored certificate is not signed by the configured CA" }
         if p.info.commonName != request.commonName || p.info.dnsNames != request.dnsNames || p.info.ipAddresses != request.ipAddresses {
             let had = p.info.dnsNames + p.info.ipAddresses, want = request.dnsNames + request.ipAddresses
             return "its names changed from \(had.joined(separator: ",")) to \(want.joined(separator: ","))"

@@ -19,6 +19,12 @@ public struct CertificateInfo: Sendable {
     public let sha256: String
     public let serialBits: Int
 
+    init(commonName: String, dnsNames: [String], ipAddresses: [String], usage: CertificateUsage, notBefore: Int, notAfter: Int,
+         isCA: Bool, key: KeyAlgorithmInfo, sha256: String, serialBits: Int) {
+        (self.commonName, self.dnsNames, self.ipAddresses, self.usage) = (commonName, dnsNames, ipAddresses, usage)
+        (self.notBefore, self.notAfter, self.isCA, self.key, self.sha256, self.serialBits) = (notBefore, notAfter, isCA, key, sha256, serialBits)
+    }
+
     public init(_ cert: Certificate) throws {
         let x = cert.x509
         commonName = Self.commonName(x)

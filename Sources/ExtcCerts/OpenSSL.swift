@@ -22,7 +22,11 @@ enum Digest {
         var len: UInt32 = 0
         _ = OpenSSLLibrary.ready
         guard EVP_Digest(bytes, bytes.count, &md, &len, EVP_sha256(), nil) == 1 else { return "" }
-        return md.prefix(Int(len)).map { String(format2: $0).lowercased() }.joined()
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(Int(len) * 2)
+        for b in md.prefix(Int(len)) { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

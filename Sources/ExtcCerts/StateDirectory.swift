@@ -85,21 +85,35 @@ final class StateLock {
     deinit { close(fd) }
 }
 
-/// A certificate and its key as stored: the exact PEM text (so reuse is byte-identical) and the
-/// parsed objects.
+/// A certificate and its key as stored: the exact PEM text (so reuse is byte-identical), what the
+/// certificate says (from the state's cache when these bytes were read before), and the parsed
+/// objects, made only when needed.
 final class StoredPair {
     let certPEM: String
     let keyPEM: String
-    let cert: Certificate
     let info: CertificateInfo
+    /// The directory's cache of facts about its certificates.
+    let cache: StateCache
+    private var parsedCert: Certificate?
     private var parsedKey: PrivateKey?
 
-    init(certPEM: String, keyPEM: String, cert: Certificate, key: PrivateKey?, info: CertificateInfo) {
+    init(certPEM: String, keyPEM: String, cert: Certificate?, key: PrivateKey?, info: CertificateInfo, cache: StateCache) {
         self.certPEM = certPEM
         self.keyPEM = keyPEM
-        self.cert = cert
+        self.parsedCert = cert
         self.parsedKey = key
         self.info = info
+        self.cache = cache
+    }
+
+    /// The certificate, parsed on first use.
+    var cert: Certificate {
+        get throws {
+            if let c = parsedCert { return c }
+            let c = try Certificate.parse(pem: certPEM)
+            parsedCert = c
+            return c
+        }
     }
 
     /// The private key, parsed on first use: a warm build that reuses a pair it has verified
@@ -111,27 +125,49 @@ final class StoredPair {
         return k
     }
 
-    /// Whether the key is the certificate's. A pair whose exact bytes were verified before (the
-    /// state's `.verified` record) is not parsed again; throws when the key cannot be parsed.
-    func keyMatches(_ verified: VerifiedPairs?) throws -> Bool {
-        let digest = verified.map { _ in self.digest }
-        if let digest, verified!.contains(digest) { return true }
-        let ok = CertificateInfo.matches(cert, try key())
-        if ok, let digest { verified!.insert(digest) }
+    /// Whether the key is the certificate's. A pair whose exact bytes were verified before is not
+    /// parsed again; throws when the key cannot be parsed.
+    func keyMatches() throws -> Bool {
+        if cache.hasPair(digest) { return true }
+        let ok = CertificateInfo.matches(try cert, try key())
+        if ok { cache.insertPair(digest) }
         return ok
     }
 
-    /// What `.verified` records for this pair: the SHA-256 of both files' bytes.
+    /// Whether this certificate's signature verifies with `ca`'s key (and names it as issuer);
+    /// remembered for these exact bytes.
+    func isSigned(by ca: StoredPair) throws -> Bool {
+        if cache.isSigned(certDigest, by: ca.certDigest) { return true }
+        let ok = CertificateInfo.isSigned(try cert, by: try ca.cert)
+        if ok { cache.insertSigned(certDigest, by: ca.certDigest) }
+        return ok
+    }
+
+    /// The cache's key for this pair: the SHA-256 of both files' bytes.
     var digest: String { Digest.sha256(Array(certPEM.utf8) + [0] + Array(keyPEM.utf8)) }
+    /// The cache's key for the certificate alone.
+    var certDigest: String { Digest.sha256(Array(certPEM.utf8)) }
 
     /// nil when either file is absent; throws when the certificate is unusable (the key is read
-    /// but parsed only when needed).
+    /// but parsed only when needed; the certificate only when the cache has not seen its bytes).
     static func load(certPath: String, keyPath: String) throws -> StoredPair? {
         guard FileIO.exists(certPath), FileIO.exists(keyPath) else { return nil }
         let certPEM = String(decoding: try FileIO.read(certPath), as: UTF8.self)
         let keyPEM = String(decoding: try FileIO.read(keyPath), as: UTF8.self)
+        let cache = StateCache.of(FileIO.directory(of: certPath))
+        let (info, cert) = try info(of: certPEM, cache: cache)
+        return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: nil, info: info, cache: cache)
+    }
+
+    /// A certificate's facts from the cache, or parsed (and then cached); the parsed certificate
+    /// when it had to be parsed.
+    static func info(of certPEM: String, cache: StateCache) throws -> (CertificateInfo, Certificate?) {
+        let digest = Digest.sha256(Array(certPEM.utf8))
+        if let info = cache.info(digest) { return (info, nil) }
         let cert = try Certificate.parse(pem: certPEM)
-        return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: nil, info: try CertificateInfo(cert))
+        let info = try CertificateInfo(cert)
+        cache.insertInfo(info, for: digest)
+        return (info, cert)
     }
 
     /// Renames files within `dir`, in order (`from` -> `to`); each must exist.
@@ -154,7 +190,8 @@ final class StoredPair {
     }
 
     /// Writes the key first (0600), then the certificate: an interrupted write leaves a pair that
-    /// does not match, which the next build detects and re-issues.
+    /// does not match, which the next build detects and re-issues. The pair is known to match, so
+    /// the cache records it as verified, with its facts.
     static func store(cert: Certificate, key: PrivateKey, certPath: String, keyPath: String, write: Bool) throws -> StoredPair {
         let keyPEM = try key.pem()
         let certPEM = try cert.pem()
@@ -162,40 +199,13 @@ final class StoredPair {
             try FileIO.write(keyPEM, to: keyPath, mode: 0o600)
             try FileIO.write(certPEM, to: certPath, mode: 0o644)
         }
-        return StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: key, info: try CertificateInfo(cert))
-    }
-}
-
-/// The digests of stored pairs whose key was checked against its certificate, in a server's
-/// state directory (`.verified`, machine-local, git-ignored). Only a pair with exactly these bytes
-/// skips the check; any change to either file means a new digest and a full check.
-final class VerifiedPairs {
-    private let path: String
-    private var digests: Set<String>
-    private var dirty = false
-
-    init(directory: String) {
-        path = "\(directory)/.verified"
-        let text = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        digests = Set(text.split(separator: "\n").map(String.init).filter { $0.count == 64 })
-    }
-
-    func contains(_ d: String) -> Bool { digests.contains(d) }
-    func insert(_ d: String) { dirty = digests.insert(d).inserted || dirty }
-
-    /// Serialises read-merge-write of the records within the process: a server's serving and
-    /// etcd parts run in parallel (other processes wait on the state lock).
-    private static let saving = Mutex(())
-
-    /// Writes the record if it changed (sorted, so the file is stable), merged with what another
-    /// part of this build saved meanwhile.
-    func save() throws {
-        guard dirty else { return }
-        try Self.saving.withLock { _ in
-            let now = VerifiedPairs(directory: FileIO.directory(of: path))
-            // A cache: not synced (a lost record means one more full check).
-            try FileIO.write(digests.union(now.digests).sorted().map { "\($0)\n" }.joined(), to: path, mode: 0o600, durable: false)
+        let cache = StateCache.of(FileIO.directory(of: certPath))
+        let info = try CertificateInfo(cert)
+        let pair = StoredPair(certPEM: certPEM, keyPEM: keyPEM, cert: cert, key: key, info: info, cache: cache)
+        if write {
+            cache.insertInfo(info, for: pair.certDigest)
+            cache.insertPair(pair.digest)
         }
-        dirty = false
+        return pair
     }
 }

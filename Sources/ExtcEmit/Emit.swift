@@ -1,5 +1,9 @@
+import Dispatch
 import ExtcLower
 import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum OutputFormat: String, Sendable, CaseIterable {
     case yaml
@@ -24,8 +28,27 @@ public enum Emit {
         }
     }
 
+    /// A stream of many documents is emitted in slices on every core and joined: each slice is a
+    /// stream of whole documents with explicit `---` starts, so the bytes are those of one
+    /// emitter (a test compares the two).
     public static func yaml(_ documents: [Node]) throws -> String {
-        try YAMLEmitter().emit(documents)
+        let slices = documents.count < parallelThreshold ? 1 : min(Concurrency.cores * 2, documents.count / (parallelThreshold / 2))
+        guard slices > 1 else { return try YAMLEmitter().emit(documents) }
+        return try yaml(documents, slices: slices)
+    }
+
+    /// Below this many documents one emitter is faster than starting threads.
+    static let parallelThreshold = 256
+
+    /// `documents` emitted as `slices` streams, in parallel, joined in order.
+    public static func yaml(_ documents: [Node], slices: Int) throws -> String {
+        let per = (documents.count + slices - 1) / slices
+        let results = ConcurrentSlots<Result<String, Error>>(count: slices)
+        DispatchQueue.concurrentPerform(iterations: slices) { i in
+            let part = Array(documents[min(i * per, documents.count)..<min((i + 1) * per, documents.count)])
+            results.set(i, Result { part.isEmpty ? "" : try YAMLEmitter().emit(part) })
+        }
+        return try (0..<slices).map { try results[$0].get() }.joined()
     }
 }
 

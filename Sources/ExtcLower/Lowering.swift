@@ -16,9 +16,9 @@ public enum Lowering {
             made.removeAll { $0.kind == "Namespace" && !namespaces.insert($0.name).inserted }
             objects += made.filter { includeSecrets || !$0.sensitive }
         }
-        return objects.enumerated().sorted { a, b in
-            a.element.rank != b.element.rank ? a.element.rank < b.element.rank : a.offset < b.offset
-        }.map(\.element)
+        // Sort positions, not the objects (large values): each is copied once, into place.
+        let ranks = objects.map(\.rank)
+        return objects.indices.sorted { a, b in ranks[a] != ranks[b] ? ranks[a] < ranks[b] : a < b }.map { objects[$0] }
     }
 }
 

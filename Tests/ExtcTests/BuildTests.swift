@@ -11,6 +11,17 @@ struct BuildTests {
     static var specs: [String] { Paths.sampleFiles() + Paths.files(in: "\(Paths.fixtures)/valid", ext: "ext") }
 
 
+    /// A long stream is emitted in slices on every core; the bytes must be one emitter's.
+    @Test("YAML emitted in parallel slices is byte for byte one emitter's stream")
+    func parallelEmission() throws {
+        let built = try Fixed.build(Paths.topSamples())
+        let docs = built.output.objects.map(\.body)
+        let one = try Emit.yaml(docs, slices: 1)
+        #expect(docs.count > 20 && one.hasPrefix("---"))
+        for slices in [2, 3, 7, docs.count] { #expect(try Emit.yaml(docs, slices: slices) == one, "\(slices) slices") }
+        #expect(try Emit.yaml(Array(repeating: docs, count: 20).flatMap { $0 }) == String(repeating: one, count: 20), "the threshold path")
+    }
+
     @Test("golden output for every sample and valid fixture", arguments: specs)
     func golden(_ path: String) throws {
         let built = try Fixed.build([path])

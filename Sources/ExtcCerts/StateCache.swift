@@ -1,0 +1,104 @@
+import ExtcSyntax
+import Synchronization
+
+/// What a build learned about a state directory's certificates, so the next build need not parse
+/// them again (in OpenSSL 3, parsing a certificate decodes its public key, which costs more than
+/// anything else a warm build does). Kept in the directory's `.verified` (machine-local,
+/// git-ignored, 0600, not synced), one fact per line:
+///
+///     <sha256 of cert + key>                        the key was checked against the certificate
+///     i <sha256 of cert> <field>\t<field>...        the certificate's CertificateInfo
+///     s <sha256 of leaf> <sha256 of CA>             the leaf's signature verified with the CA
+///
+/// Every fact is keyed by digests of exact bytes: a changed file is a miss, never a stale answer.
+/// One instance per directory per process, shared by a server's serving and etcd parts.
+final class StateCache: Sendable {
+    private struct Facts {
+        var pairs: Set<String> = []
+        var infos: [String: CertificateInfo] = [:]
+        var signed: Set<String> = []
+        var dirty = false
+    }
+
+    private let path: String
+    private let facts: Mutex<Facts>
+    private static let registry = Mutex<[String: StateCache]>([:])
+
+    private init(directory: String) {
+        path = "\(directory)/.verified"
+        var f = Facts()
+        let text = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 2).map(String.init)
+            switch (parts.count, parts.first) {
+            case (1, _) where parts[0].count == 64: f.pairs.insert(parts[0])
+            case (3, "i"): if let info = CertificateInfo(cached: parts[2]) { f.infos[parts[1]] = info }
+            case (3, "s"): f.signed.insert("\(parts[1]) \(parts[2])")
+            default: continue
+            }
+        }
+        facts = Mutex(f)
+    }
+
+    /// The directory's cache, read on first use.
+    static func of(_ directory: String) -> StateCache {
+        registry.withLock { all in
+            if let c = all[directory] { return c }
+            let c = StateCache(directory: directory)
+            all[directory] = c
+            return c
+        }
+    }
+
+    func hasPair(_ digest: String) -> Bool { facts.withLock { $0.pairs.contains(digest) } }
+    func insertPair(_ digest: String) { facts.withLock { $0.dirty = $0.pairs.insert(digest).inserted || $0.dirty } }
+
+    func info(_ certDigest: String) -> CertificateInfo? { facts.withLock { $0.infos[certDigest] } }
+    func insertInfo(_ info: CertificateInfo, for certDigest: String) {
+        guard info.cacheLine != nil else { return }
+        facts.withLock { if $0.infos.updateValue(info, forKey: certDigest) == nil { $0.dirty = true } }
+    }
+
+    func isSigned(_ leaf: String, by ca: String) -> Bool { facts.withLock { $0.signed.contains("\(leaf) \(ca)") } }
+    func insertSigned(_ leaf: String, by ca: String) { facts.withLock { $0.dirty = $0.signed.insert("\(leaf) \(ca)").inserted || $0.dirty } }
+
+    /// Writes the record if anything was learned (sorted, so the file is stable).
+    func save() throws {
+        let text: String? = facts.withLock { f in
+            guard f.dirty else { return nil }
+            f.dirty = false
+            return (f.pairs.sorted() + f.infos.compactMap { d, i in i.cacheLine.map { "i \(d) \($0)" } }.sorted() + f.signed.map { "s \($0)" }.sorted())
+                .map { "\($0)\n" }.joined()
+        }
+        guard let text, FileIO.isDirectory(FileIO.directory(of: path)) else { return }
+        // A cache: not synced (a lost record means the next build parses again).
+        try FileIO.write(text, to: path, mode: 0o600, durable: false)
+    }
+
+    /// Saves every directory's cache this process has learned something for.
+    static func saveAll() {
+        for cache in registry.withLock({ Array($0.values) }) { try? cache.save() }
+    }
+}
+
+extension CertificateInfo {
+    /// The fields, tab-separated, for the cache; nil when a field holds a tab or newline (then
+    /// the certificate is simply parsed each time).
+    var cacheLine: String? {
+        let fields = [commonName, dnsNames.joined(separator: ","), ipAddresses.joined(separator: ","), usage.server ? "1" : "0",
+                      usage.client ? "1" : "0", String(notBefore), String(notAfter), isCA ? "1" : "0", key.isRSA ? "1" : "0",
+                      String(key.bits), sha256, String(serialBits)]
+        guard fields.allSatisfy({ !$0.contains("\t") && !$0.contains("\n") && !$0.contains(",") || $0 == fields[1] || $0 == fields[2] }) else { return nil }
+        guard !dnsNames.contains(where: { $0.contains(",") || $0.isEmpty }), !commonName.contains("\t") else { return nil }
+        return fields.joined(separator: "\t")
+    }
+
+    init?(cached line: String) {
+        let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard f.count == 12, let notBefore = Int(f[5]), let notAfter = Int(f[6]), let bits = Int(f[9]), let serialBits = Int(f[11]) else { return nil }
+        let list = { (s: String) in s.isEmpty ? [] : s.split(separator: ",").map(String.init) }
+        self.init(commonName: f[0], dnsNames: list(f[1]), ipAddresses: list(f[2]), usage: CertificateUsage(server: f[3] == "1", client: f[4] == "1"),
+                  notBefore: notBefore, notAfter: notAfter, isCA: f[7] == "1", key: KeyAlgorithmInfo(isRSA: f[8] == "1", bits: bits),
+                  sha256: f[10], serialBits: serialBits)
+    }
+}
