@@ -1,3 +1,4 @@
+import Dispatch
 import ExtcCheck
 import ExtcSyntax
 
@@ -51,6 +52,15 @@ extension CertBackend {
 }
 
 extension CertBackend {
+    /// `preflight` and `expiryWarnings` for every server, on every core, in the servers' order.
+    public func gate(_ servers: [APIServer]) -> [Diagnostic] {
+        let found = ConcurrentSlots<[Diagnostic]>(count: servers.count)
+        DispatchQueue.concurrentPerform(iterations: servers.count) { i in
+            found.set(i, preflight(servers[i]) + expiryWarnings(servers[i]))
+        }
+        return servers.indices.flatMap { found[$0] }
+    }
+
     /// Everything a build's certificate pass would report, without issuing or writing anything:
     /// a `ca files` CA that is missing, not a CA, mismatched, encrypted or expiring (E0301-E0305),
     /// stored state another spec owns (E0309), a stored CA that cannot be read (E0308), and the

@@ -54,7 +54,7 @@ public struct Commands {
         var diagnostics = result.diagnostics
         if let program = result.program {
             let backend = CertBackend(state: state, env: env, dryRun: true)
-            diagnostics += program.servers.flatMap { backend.preflight($0) + backend.expiryWarnings($0) }
+            diagnostics += backend.gate(program.servers)
             diagnostics += ConfigFileReader.read(program).1
         }
         diagnostics = diagnostics.sortedBySource()
