@@ -15,6 +15,15 @@ extension CertBackend {
     /// they run on every core.
     static let sequential: Bool = getenv("EXTC_JOBS").map { String(cString: $0) == "1" } ?? false
 
+    /// Parts in flight at once: more than the cores, because most of a fresh build's time is
+    /// fsync waiting for the journal, and fsyncs in flight together commit together.
+    static let width = max(16, Concurrency.cores * 4)
+
+    /// `body(0..<count)`, one after another with `EXTC_JOBS=1`, else `width` at a time.
+    private func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        if Self.sequential { for i in 0..<count { body(i) } } else { Concurrency.perform(count, width: Self.width, body) }
+    }
+
     /// Each server's material, in the order given.
     public func materials(for servers: [APIServer], rotate: Rotation = .none) -> [CertOutcome] {
         var outcomes = [CertOutcome](repeating: CertOutcome(), count: servers.count)
@@ -33,32 +42,40 @@ extension CertBackend {
             }
         }
         defer { withExtendedLifetime(locks) {} }
-        for (i, server) in servers.enumerated() {
-            if server.certs.ca.value == .certManager { outcomes[i].material = .certManager; continue }
-            if publicOnly { outcomes[i] = publicMaterial(for: server); continue }
+        // Each server's directory made, claimed and audited (a mkdir and a record each: waits,
+        // so spread like the parts below).
+        let failures = lockFailures
+        // Each slot: the outcome so far, and whether the server goes on to its parts.
+        let opened = ConcurrentSlots<(CertOutcome, Bool)>(count: servers.count)
+        run(servers.count) { i in
+            let server = servers[i]
+            var out = CertOutcome()
+            if server.certs.ca.value == .certManager { out.material = .certManager; opened.set(i, (out, false)); return }
+            if publicOnly { opened.set(i, (publicMaterial(for: server), false)); return }
             do {
                 if keepsState(server) {
-                    if let failure = lockFailures[state.root(for: server)] { throw failure }
+                    if let failure = failures[state.root(for: server)] { throw failure }
                     if !dryRun { try FileIO.makeDirectory(state.directory(for: server), mode: 0o700, force: true) }
                     try state.claim(for: server, write: !dryRun)
-                    outcomes[i].diagnostics += audit(server)
+                    out.diagnostics += audit(server)
                 }
-                ready.append(i)
+                opened.set(i, (out, true))
             } catch {
-                outcomes[i].diagnostics.append(diagnostic(for: error, server))
+                out.diagnostics.append(diagnostic(for: error, server))
+                opened.set(i, (out, false))
             }
+        }
+        for i in servers.indices {
+            let (out, goesOn) = opened[i]
+            outcomes[i] = out
+            if goesOn { ready.append(i) }
         }
         // Two parts per ready server: serving, then etcd.
         let parts = ConcurrentSlots<Result<CertOutcome, Error>>(count: ready.count * 2)
         let work = ready
-        let run = { @Sendable (k: Int) in
+        run(work.count * 2) { k in
             let server = servers[work[k / 2]]
             parts.set(k, Result { k % 2 == 0 ? try servingPart(server, rotate: rotate) : try etcdPart(server, rotate: rotate) })
-        }
-        if Self.sequential {
-            for k in 0..<work.count * 2 { run(k) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: work.count * 2, execute: run)
         }
         for (n, i) in ready.enumerated() {
             for part in [parts[2 * n], parts[2 * n + 1]] {

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -15,4 +16,24 @@ public final class ConcurrentSlots<T: Sendable>: Sendable {
 public enum Concurrency {
     /// Online CPUs (at least 1).
     public static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+}
+
+extension Concurrency {
+    /// Runs `body(0..<count)` on `width` threads at most (serial queues, each with a thread of its
+    /// own, taking indices in turn from a shared counter) and returns when all have finished. For
+    /// work that waits (fsync) as much as it computes: `DispatchQueue.concurrentPerform` keeps to
+    /// one thread per core.
+    public static func perform(_ count: Int, width: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let next = Mutex(0), group = DispatchGroup()
+        for w in 0..<max(1, min(width, count)) {
+            DispatchQueue(label: "extc.worker.\(w)").async(group: group) {
+                while true {
+                    let i = next.withLock { n -> Int in defer { n += 1 }; return n }
+                    guard i < count else { return }
+                    body(i)
+                }
+            }
+        }
+        group.wait()
+    }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -181,12 +182,22 @@ public enum FileIO {
         throw IOError(path, "cannot create a temporary file")
     }
 
+    /// Directories already swept by this process, with the names found there then: a later
+    /// write only looks at those (a killed writer's leftovers predate this process).
+    private static let swept = Mutex<[String: [String]]>([:])
+
     /// Removes temporary files a killed writer left beside `target` (older than a minute, so a
-    /// concurrent writer's live one is left alone).
+    /// concurrent writer's live one is left alone). Each directory is listed once per process.
     static func sweepTemporaries(for target: String) {
         let dir = directory(of: target), prefix = temporaryPrefix(for: target)
+        let names = swept.withLock { seen in
+            if let known = seen[dir] { return known }
+            let found = list(dir).filter { $0.contains(".extc-tmp-") }
+            seen[dir] = found
+            return found
+        }
         let now = time(nil)
-        for name in list(dir) where name.hasPrefix(prefix) {
+        for name in names where name.hasPrefix(prefix) {
             var st = stat()
             if lstat("\(dir)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, now - st.st_mtim.tv_sec > 60 {
                 unlink("\(dir)/\(name)")
