@@ -91,6 +91,8 @@ public struct CertBackend: Sendable {
     /// prepared, locked and claimed. Independent of `etcdPart`: the two run in parallel.
     func servingPart(_ server: APIServer, rotate: Rotation) throws -> (CertOutcome) {
         var out = CertOutcome()
+        let prefetched = server.certs.ca.value == .generated ? prefetchLeafKeys(server, ca: .serving, [LeafRequest.serving(server)], rotate: rotate) : []
+        defer { KeyPrefetch.shared.drop(prefetched) }
         let signer: CA?
         var caBundle: String? = nil
         switch server.certs.ca.value {
@@ -121,12 +123,25 @@ public struct CertBackend: Sendable {
     func etcdPart(_ server: APIServer, rotate: Rotation) throws -> CertOutcome {
         var out = CertOutcome()
         guard let topology = server.etcd else { return out }
+        let prefetched = prefetchLeafKeys(server, ca: .etcd, LeafRequest.etcd(topology), rotate: rotate)
+        defer { KeyPrefetch.shared.drop(prefetched) }
         let ca = try generatedCA(.etcd, server, rotate: rotate, notes: &out.notes)
         let pairs = try LeafRequest.etcd(topology).map {
             try leaf($0, server, ca: ca, forced: rotate != .none || ca.fresh, notes: &out.notes)
         }
         out.etcd = EtcdBundle(caPEM: ca.pair.certPEM, server: pairs[0], peer: pairs[1], client: pairs[2])
         return out
+    }
+
+    /// When the part will make a new CA (none stored, or `--rotate all` outside a rotation in
+    /// progress), its leaves will be re-issued: their keys start now, beside the CA's.
+    func prefetchLeafKeys(_ server: APIServer, ca kind: CAKind, _ requests: [LeafRequest], rotate: Rotation) -> [String] {
+        let dir = state.directory(for: server)
+        let fresh = !FileIO.exists("\(dir)/\(kind.stem).crt") && !FileIO.exists("\(dir)/\(kind.stem).key")
+        guard !Self.sequential, fresh || (rotate == .all && kind == .etcd) else { return [] }
+        let paths = requests.map { "\(dir)/\($0.stem).key" }
+        for path in paths { KeyPrefetch.shared.start(path, server.certs.key.value) }
+        return paths
     }
 
     /// A failure while making one server's material, as its diagnostic.
@@ -269,7 +284,7 @@ public struct CertBackend: Sendable {
         } else {
             why = FileIO.exists(certPath) ? "the stored certificate could not be read" : "none in \(dir)"
         }
-        let key = try Issuer.generateKey(server.certs.key.value)
+        let key = try KeyPrefetch.shared.take(keyPath) ?? Issuer.generateKey(server.certs.key.value)
         let cert = try Issuer.makeLeaf(request, key: key, lifetime: server.certs.validity.value, ca: ca.pair.cert, caKey: try ca.pair.key(), env: env)
         let p = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
         if !dryRun { p.cache.insertSigned(p.certDigest, by: ca.pair.certDigest) }  // signed just now
