@@ -89,7 +89,7 @@ public struct CertBackend: Sendable {
 
     /// The serving half of one server's material (its CA, if extc's, and leaf), after the state is
     /// prepared, locked and claimed. Independent of `etcdPart`: the two run in parallel.
-    func servingPart(_ server: APIServer, rotate: Rotation) throws -> (CertOutcome) {
+    func servingPart(_ server: APIServer, rotate: Rotation) throws -> CertOutcome {
         var out = CertOutcome()
         let prefetched = server.certs.ca.value == .generated ? prefetchLeafKeys(server, ca: .serving, [LeafRequest.serving(server)], rotate: rotate) : []
         defer { KeyPrefetch.shared.drop(prefetched) }
@@ -243,9 +243,6 @@ public struct CertBackend: Sendable {
         return out
     }
 
-    /// The key-certificate check, skipped for bytes verified before (the state's cache).
-    func keyMatches(_ p: StoredPair, _ server: APIServer) throws -> Bool { try p.keyMatches() }
-
     /// A new self-signed CA for `server`.
     func newCA(_ kind: CAKind, _ server: APIServer) throws -> (cert: Certificate, key: PrivateKey, pem: String) {
         let key = try Issuer.generateKey(server.certs.key.value)
@@ -264,7 +261,7 @@ public struct CertBackend: Sendable {
 
     /// Why a stored CA cannot be kept, if it cannot; throws when its key cannot be parsed.
     func caProblem(_ p: StoredPair, _ server: APIServer) throws -> String? {
-        if !(try keyMatches(p, server)) { return "the stored CA key does not match its certificate" }
+        if !(try p.keyMatches()) { return "the stored CA key does not match its certificate" }
         if p.info.notBefore > env.now() { return "the stored CA is \(Self.clockSkew)" }
         if !p.info.isCA { return "the stored CA certificate is not a CA" }
         let left = p.info.notAfter - env.now()
@@ -293,7 +290,7 @@ public struct CertBackend: Sendable {
     }
 
     func leafProblem(_ p: StoredPair, _ server: APIServer, _ request: LeafRequest, ca: StoredPair) -> String? {
-        guard let matches = try? keyMatches(p, server) else { return "the stored key could not be read" }
+        guard let matches = try? p.keyMatches() else { return "the stored key could not be read" }
         if !matches { return "the stored key does not match its certificate" }
         if (try? p.isSigned(by: ca)) != true { return "the stored certificate is not signed by the configured CA" }
         if p.info.commonName != request.commonName || p.info.dnsNames != request.dnsNames || p.info.ipAddresses != request.ipAddresses {

@@ -82,14 +82,15 @@ final class StateCache: Sendable {
 }
 
 extension CertificateInfo {
-    /// The fields, tab-separated, for the cache; nil when a field holds a tab or newline (then
-    /// the certificate is simply parsed each time).
+    /// The fields, tab-separated (names comma-separated), for the cache; nil when a value would
+    /// not read back (a tab or newline anywhere, a comma or nothing in a name): such a
+    /// certificate is simply parsed each time.
     var cacheLine: String? {
+        guard !(dnsNames + ipAddresses).contains(where: { $0.isEmpty || $0.contains(",") }) else { return nil }
         let fields = [commonName, dnsNames.joined(separator: ","), ipAddresses.joined(separator: ","), usage.server ? "1" : "0",
                       usage.client ? "1" : "0", String(notBefore), String(notAfter), isCA ? "1" : "0", key.isRSA ? "1" : "0",
                       String(key.bits), sha256, String(serialBits)]
-        guard fields.allSatisfy({ !$0.contains("\t") && !$0.contains("\n") && !$0.contains(",") || $0 == fields[1] || $0 == fields[2] }) else { return nil }
-        guard !dnsNames.contains(where: { $0.contains(",") || $0.isEmpty }), !commonName.contains("\t") else { return nil }
+        guard !fields.contains(where: { $0.contains("\t") || $0.contains("\n") }) else { return nil }
         return fields.joined(separator: "\t")
     }
 

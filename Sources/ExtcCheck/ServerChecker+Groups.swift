@@ -106,16 +106,8 @@ extension ServerChecker {
         guard let block = e?.block else { return UserRoleNames(view: nil, edit: nil) }
         let f = Fields(block.entries, in: "user-roles", owner: e!.head.span, table: FieldTable([FieldSpec("view"), FieldSpec("edit")]),
                        diagnostics: &bag)
-        func name(_ field: String) -> Located<String>? {
-            guard let v = f[field]?.args[0] else { return nil }
-            guard Names.isRoleName(v.text) else {
-                error(.invalidValue, "`\(v.text)` is not a ClusterRole name", v.span, note: "invalid name",
-                      help: "a role name has no `/` or `%` and is not `.` or `..`: `system:aggregated-metrics-reader`")
-                return nil
-            }
-            return Located(v.text, v.span)
-        }
-        return UserRoleNames(view: name("view"), edit: name("edit"))
+        let help = "a role name has no `/` or `%` and is not `.` or `..`: `system:aggregated-metrics-reader`"
+        return UserRoleNames(view: rbacName(f["view"], "ClusterRole", help: help), edit: rbacName(f["edit"], "ClusterRole", help: help))
     }
 
     /// `rbac-names { role NAME; auth-delegator NAME; auth-reader NAME }`; each field optional.
@@ -123,17 +115,20 @@ extension ServerChecker {
         guard let block = e?.block else { return .none }
         let table = FieldTable([FieldSpec("role"), FieldSpec("auth-delegator"), FieldSpec("auth-reader")])
         let f = Fields(block.entries, in: "rbac-names", owner: e!.head.span, table: table, diagnostics: &bag)
-        func name(_ field: String, _ kind: String) -> Located<String>? {
-            guard let v = f[field]?.args[0] else { return nil }
-            guard Names.isRoleName(v.text) else {
-                error(.invalidValue, "`\(v.text)` is not a \(kind) name", v.span, note: "invalid name",
-                      help: "an RBAC object's name has no `/` or `%` and is not `.` or `..`: `system:metrics-server`")
-                return nil
-            }
-            return Located(v.text, v.span)
+        let help = "an RBAC object's name has no `/` or `%` and is not `.` or `..`: `system:metrics-server`"
+        return RBACNames(role: rbacName(f["role"], "ClusterRole", help: help),
+                         authDelegator: rbacName(f["auth-delegator"], "ClusterRoleBinding", help: help),
+                         authReader: rbacName(f["auth-reader"], "RoleBinding", help: help))
+    }
+
+    /// The name an RBAC field gives (a path segment name, as the API server requires), if valid.
+    private mutating func rbacName(_ entry: Entry?, _ kind: String, help: String) -> Located<String>? {
+        guard let v = entry?.args[0] else { return nil }
+        guard Names.isRoleName(v.text) else {
+            error(.invalidValue, "`\(v.text)` is not a \(kind) name", v.span, note: "invalid name", help: help)
+            return nil
         }
-        return RBACNames(role: name("role", "ClusterRole"), authDelegator: name("auth-delegator", "ClusterRoleBinding"),
-                         authReader: name("auth-reader", "RoleBinding"))
+        return Located(v.text, v.span)
     }
 
     /// `service-account NAME [existing]`; default: the server's name, created.

@@ -56,7 +56,7 @@ enum DirectoryPublisher {
         // extc writes follows the per-file rules), removed, or carried over as it is (the user's
         // own, and key files a build without Secrets leaves alone).
         var carried: [String] = []
-        func sort(_ path: String, _ kind: mode_t?) -> Bool {
+        func classify(_ path: String, _ kind: mode_t?) -> Bool {
             if written.contains(path) { return kind == S_IFREG }
             if !removed.contains(path) { carried.append(path) }
             return true
@@ -64,13 +64,13 @@ enum DirectoryPublisher {
         for name in FileIO.list(target) where !FileIO.isTemporaryName(name) {
             let kind = FileIO.kind("\(target)/\(name)")
             guard kind == S_IFDIR else {
-                guard sort(name, kind) else { return nil }
+                guard classify(name, kind) else { return nil }
                 continue
             }
             guard ourDirectories.contains(name) else { return nil }  // a directory of the user's
             for child in FileIO.list("\(target)/\(name)") where !FileIO.isTemporaryName(child) {
                 let path = "\(name)/\(child)", kind = FileIO.kind("\(target)/\(name)/\(child)")
-                guard kind != S_IFDIR, sort(path, kind) else { return nil }
+                guard kind != S_IFDIR, classify(path, kind) else { return nil }
             }
         }
         return carried

@@ -1,9 +1,6 @@
 import Dispatch
 import ExtcLower
 import ExtcSyntax
-#if canImport(Glibc)
-import Glibc
-#endif
 
 public enum OutputFormat: String, Sendable, CaseIterable {
     case yaml

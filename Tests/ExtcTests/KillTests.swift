@@ -39,15 +39,7 @@ struct KillTests {
                 : ["build", spec, "--state", state, "-o", out]
             let before = Paths.read(out)
             let step = Step(kind: kind, delayMicros: UInt32(random.next() % 40_000))
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Paths.extc)
-            p.arguments = args
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            usleep(step.delayMicros)
-            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
-            p.waitUntilExit()
+            if try Self.killed(args, after: step.delayMicros) { kills += 1 }
             try Self.checkState(state, step, strict: false)
             if kind == "layout", let files = LayoutSet.read(deploy) {
                 #expect(LayoutSet.inconsistency(files) == nil, "\(step): the layout is a mix")
@@ -136,6 +128,21 @@ struct KillTests {
         #expect(kills > 60, "only \(kills) kills: strace did not inject")
     }
 
+    /// Runs extc with `args` and SIGKILLs it `micros` later; whether it was still running then.
+    static func killed(_ args: [String], after micros: UInt32) throws -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Paths.extc)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(micros)
+        let running = p.isRunning
+        if running { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        return running
+    }
+
     /// What SIGKILL leaves of a layout being made: a staging directory whose `.gitignore` (written
     /// first) covers every Secret in it, so `git add -A` would not take a key.
     static func checkStaging(_ dir: String, _ step: Step) {
@@ -186,15 +193,7 @@ struct KillTests {
             if fresh { Paths.cleanUp(state) }
             Paths.write(fresh ? base : base.replacingOccurrences(of: "service   hello", with: "service   hello\(i % 5)"), to: spec)
             let step = Step(kind: fresh ? "rsa fresh" : "rsa renew", delayMicros: UInt32(random.next() % 2_500_000))
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Paths.extc)
-            p.arguments = ["build", spec, "--state", state, "-o", out]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            usleep(step.delayMicros)
-            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
-            p.waitUntilExit()
+            if try Self.killed(["build", spec, "--state", state, "-o", out], after: step.delayMicros) { kills += 1 }
             try Self.checkState(state, step, strict: false, server: "hello")
             let again = Run.extc(["build", spec, "--state", state, "-o", out], timeout: 120)
             #expect(again.status == 0, "\(step): the next build failed: \(again.stderr)")
