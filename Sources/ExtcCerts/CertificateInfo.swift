@@ -34,7 +34,7 @@ public struct CertificateInfo: Sendable {
         notBefore = try Self.epoch(X509_get0_notBefore(x))
         notAfter = try Self.epoch(X509_get0_notAfter(x))
         isCA = X509_check_ca(x) >= 1
-        guard let pub = X509_get0_pubkey(x) else { throw OpenSSLError.drain("certificate has no public key") }
+        guard let pub = cert.pkey else { throw OpenSSLError.drain("certificate has no public key") }
         key = KeyAlgorithmInfo(isRSA: EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA, bits: Int(EVP_PKEY_get_bits(pub)))
         var md = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var len: UInt32 = 0
@@ -71,6 +71,7 @@ public struct CertificateInfo: Sendable {
     /// A certificate's notBefore alone: no public key is decoded (which, in OpenSSL 3, costs more
     /// than parsing the certificate).
     public static func notBefore(_ cert: Certificate) -> Int? { try? epoch(X509_get0_notBefore(cert.x509)) }
+    public static func notAfter(_ cert: Certificate) -> Int? { try? epoch(X509_get0_notAfter(cert.x509)) }
 
     private static func epoch(_ t: UnsafePointer<ASN1_TIME>?) throws -> Int {
         var tm = tm()
@@ -80,7 +81,7 @@ public struct CertificateInfo: Sendable {
 
     /// The certificate's signature verifies with the CA's public key, and it names the CA as issuer.
     public static func isSigned(_ leaf: Certificate, by ca: Certificate) -> Bool {
-        guard let pub = X509_get0_pubkey(ca.x509) else { return false }
+        guard let pub = ca.pkey else { return false }
         let verified = X509_verify(leaf.x509, pub) == 1
         ERR_clear_error()
         return verified && X509_NAME_cmp(X509_get_issuer_name(leaf.x509), X509_get_subject_name(ca.x509)) == 0
@@ -88,7 +89,8 @@ public struct CertificateInfo: Sendable {
 
     /// The key is the certificate's.
     public static func matches(_ cert: Certificate, _ key: PrivateKey) -> Bool {
-        let ok = X509_check_private_key(cert.x509, key.pkey) == 1
+        // X509_check_private_key decodes the certificate's key, which one extc made has not.
+        let ok = cert.pkey.map { EVP_PKEY_eq($0, key.pkey) == 1 } ?? false
         ERR_clear_error()
         return ok
     }

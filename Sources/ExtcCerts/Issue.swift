@@ -69,9 +69,9 @@ public enum Issuer {
     public static func makeLeaf(_ request: LeafRequest, key: PrivateKey, lifetime: Int,
                                 ca: Certificate, caKey: PrivateKey, env: CertEnvironment) throws -> Certificate {
         let now = env.now()
-        let caInfo = try CertificateInfo(ca)
+        guard let caNotAfter = CertificateInfo.notAfter(ca) else { throw OpenSSLError.drain("reading the CA's notAfter") }
         let cert = try skeleton(commonName: request.commonName, key: key, notBefore: now - backdate,
-                                notAfter: min(now + lifetime, caInfo.notAfter), env: env)
+                                notAfter: min(now + lifetime, caNotAfter), env: env)
         try OpenSSLError.check(X509_set_issuer_name(cert.x509, X509_get_subject_name(ca.x509)) == 1, "issuer name")
         let usage = key.algorithm.isRSA ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"
         let names = request.dnsNames.map { "DNS:\($0)" } + request.ipAddresses.map { "IP:\($0)" }
@@ -91,7 +91,7 @@ public enum Issuer {
     private static func skeleton(commonName: String, key: PrivateKey, notBefore: Int, notAfter: Int,
                                  env: CertEnvironment) throws -> Certificate {
         guard let x = X509_new() else { throw OpenSSLError.drain("X509_new") }
-        let cert = Certificate(owning: x)
+        let cert = Certificate(owning: x, publicKey: key)
         try OpenSSLError.check(X509_set_version(x, 2) == 1, "X509_set_version")
         var serial = env.random(16)
         serial[0] = (serial[0] & 0x7F) | 0x40  // positive, and at least 64 significant bits
@@ -102,7 +102,7 @@ public enum Issuer {
         try OpenSSLError.check(X509_set_serialNumber(x, asn1) == 1, "serial number")
         try OpenSSLError.check(ASN1_TIME_set(X509_getm_notBefore(x), time_t(notBefore)) != nil, "notBefore")
         try OpenSSLError.check(ASN1_TIME_set(X509_getm_notAfter(x), time_t(notAfter)) != nil, "notAfter")
-        try OpenSSLError.check(X509_set_pubkey(x, key.pkey) == 1, "public key")
+        try SubjectPublicKey.set(key, on: x)
         let name = X509_get_subject_name(x)
         let added = X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, commonName, -1, -1, 0)
         try OpenSSLError.check(added == 1, "subject name")

@@ -125,8 +125,18 @@ public struct KeyAlgorithmInfo: Sendable, Equatable, CustomStringConvertible {
 /// An X509, freed on deinit.
 public final class Certificate: @unchecked Sendable {
     let x509: OpaquePointer
+    /// The key a certificate made in this process carries: its X509 holds the key's bits but no
+    /// decoded key (see `SubjectPublicKey`). nil for a parsed certificate.
+    let publicKey: PrivateKey?
 
-    init(owning x: OpaquePointer) { self.x509 = x }
+    init(owning x: OpaquePointer, publicKey: PrivateKey? = nil) {
+        self.x509 = x
+        self.publicKey = publicKey
+    }
+
+    /// The certificate's public key: the one it was made with, or the one OpenSSL decoded when
+    /// it parsed the certificate. Owned by this certificate.
+    var pkey: OpaquePointer? { publicKey?.pkey ?? X509_get0_pubkey(x509) }
 
     deinit { X509_free(x509) }
 

@@ -5,22 +5,40 @@ import ExtcSyntax
 /// The result's program is nil when any error was reported; warnings alone keep it.
 public enum Checker {
     public static func check(_ files: [FileSyntax]) -> (program: Program?, diagnostics: [Diagnostic]) {
+        combine(files.map(checkFile))
+    }
+
+    /// One file's servers and findings. Depends on the file alone, so a caller may keep it while
+    /// the file's bytes stay the same (a watch does).
+    public static func checkFile(_ file: FileSyntax) -> FileCheck {
         var bag = DiagnosticBag()
         var servers: [APIServer] = []
-        for file in files {
-            for entry in file.entries {
-                guard entry.head.kind == .word, entry.head.text == "apiserver" else {
-                    bag.add(Diagnostic(.unknownKeyword, "expected `apiserver`, found `\(entry.head.text)`", at: entry.head.span,
-                                       note: "not a top-level keyword",
-                                       help: Suggest.help(for: entry.head.text, in: ["apiserver"]) ?? "a file holds `apiserver NAME { ... }` blocks"))
-                    continue
-                }
-                if let s = ServerChecker.check(entry, diagnostics: &bag) { servers.append(s) }
+        for entry in file.entries {
+            guard entry.head.kind == .word, entry.head.text == "apiserver" else {
+                bag.add(Diagnostic(.unknownKeyword, "expected `apiserver`, found `\(entry.head.text)`", at: entry.head.span,
+                                   note: "not a top-level keyword",
+                                   help: Suggest.help(for: entry.head.text, in: ["apiserver"]) ?? "a file holds `apiserver NAME { ... }` blocks"))
+                continue
             }
+            if let s = ServerChecker.check(entry, diagnostics: &bag) { servers.append(s) }
         }
+        return FileCheck(servers: servers, diagnostics: bag.items)
+    }
+
+    /// The program of every file's servers, with the findings across files.
+    public static func combine(_ checks: [FileCheck]) -> (program: Program?, diagnostics: [Diagnostic]) {
+        var bag = DiagnosticBag()
+        for c in checks { bag.add(contentsOf: c.diagnostics) }
+        let servers = checks.flatMap(\.servers)
         crossCheck(servers, &bag)
         let ds = bag.items.sortedBySource()
         return (bag.hasErrors ? nil : Program(servers: servers), ds)
+    }
+
+    /// What `checkFile` found in one file.
+    public struct FileCheck: Sendable {
+        public let servers: [APIServer]
+        public let diagnostics: [Diagnostic]
     }
 
     /// Findings that involve two servers (possibly in two files).

@@ -28,37 +28,87 @@ public struct BuildOutput: Sendable {
 }
 
 /// IR -> certificates -> objects -> cross-object checks -> rendered files. Writes nothing but the
-/// cert state; the caller decides where output goes.
+/// cert state; the caller decides where output goes. With a memo (a watch session), each server
+/// whose inputs are unchanged keeps its material, objects, checks and text from the last build.
 public enum Builder {
-    public static func build(_ program: Program, options: BuildOptions, certs: CertBackend) throws -> BuildOutput {
+    public static func build(_ program: Program, options: BuildOptions, certs: CertBackend, memo: BuildMemo? = nil) throws -> BuildOutput {
+        let servers = program.servers
+        let now = certs.env.now()
+        let previous = servers.map { memo?.entry(for: $0) }
         var notes: [String] = []
         var diagnostics: [Diagnostic] = []
-        var tls: [String: ServerTLS] = [:]
-        // Every server's keys and certificates at once, on every core; outcomes in program order.
-        for (server, outcome) in zip(program.servers, certs.materials(for: program.servers, rotate: options.rotate)) {
+        // Every server whose material is not known still good: at once, on every core; outcomes
+        // in program order.
+        let known = servers.indices.map { i in previous[i].flatMap { memo?.outcome($0, servers[i], certs: certs, rotate: options.rotate, now: now) } }
+        let asked = servers.indices.filter { known[$0] == nil }
+        var outcomes = known
+        for (i, outcome) in zip(asked, certs.materials(for: asked.map { servers[$0] }, rotate: options.rotate)) {
+            outcomes[i] = outcome
             notes += outcome.notes
             diagnostics += outcome.diagnostics
-            let etcd = outcome.etcd.map { e in
-                EtcdPEM(caPEM: e.caPEM, server: (e.server.certPEM, e.server.keyPEM), peer: (e.peer.certPEM, e.peer.keyPEM),
-                        client: (e.client.certPEM, e.client.keyPEM))
-            }
-            var serving: ServingPEM? = nil
-            if case .inline(let p)? = outcome.material { serving = ServingPEM(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM, bundlePEM: p.bundlePEM) }
-            tls[server.name.value] = ServerTLS(serving: serving, etcd: etcd)
         }
         let (configFiles, fileDiagnostics) = ConfigFileReader.read(program)
         diagnostics += fileDiagnostics
         guard !diagnostics.contains(where: \.isError) else {
             return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
-        let all = Lowering.lower(program, tls: tls, files: configFiles)
-        diagnostics += CrossCheck.verify(all, program: program)
+        let tls = outcomes.map { $0.map(Self.tls) ?? .none }
+        // Each server's objects: kept while its IR (its file's bytes) and material are the same.
+        // (An outcome the memo gave back is its own: no need to compare the PEM text.)
+        let reused = servers.indices.map { i in
+            previous[i].map { $0.format == options.format && (known[i] != nil || $0.tls == tls[i]) } ?? false
+        }
+        let made = servers.indices.map { i in
+            reused[i] ? previous[i]!.objects : Lowering.objects(of: servers[i], tls: tls[i], files: configFiles)
+        }
+        let order = Lowering.applyOrder(made)
+        var kept = [[Int]](repeating: [], count: servers.count)
+        for (s, o) in order { kept[s].append(o) }
+        let checks = servers.indices.map { i in
+            reused[i] && previous[i]!.kept == kept[i] ? previous[i]!.checks
+                : CrossCheck.verify(server: servers[i], objects: kept[i].map { made[i][$0] })
+        }
+        diagnostics += checks.flatMap { $0 }
         guard !diagnostics.contains(where: \.isError) else {
             return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
+        let documents = try Self.documents(made, reused: reused, previous: previous, format: options.format)
+        let all = order.map { made[$0.server][$0.object] }
+        let texts = documents.map { d in order.map { d[$0.server][$0.object] } }
+        memo?.record(servers.indices.map { i in
+            BuildMemo.Entry(revision: memo?.revision(of: servers[i]), outcome: outcomes[i]!, checkedAt: known[i] == nil ? now : previous[i]!.checkedAt,
+                            tls: tls[i], format: options.format, objects: made[i], kept: kept[i], checks: checks[i],
+                            documents: documents?[i])
+        }, servers: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: servers.count - asked.count,
+                                                     objects: reused.filter { $0 }.count))
         let objects = options.includeSecrets ? all : all.filter { !$0.sensitive }
-        let files = try Layouts.files(all, layout: options.layout, format: options.format, includeSecrets: options.includeSecrets)
+        let files = try Layouts.files(all, layout: options.layout, format: options.format, includeSecrets: options.includeSecrets, documents: texts)
         let withheld = options.includeSecrets ? nil : Layouts.withheldNames(all, layout: options.layout, format: options.format)
         return BuildOutput(objects: objects, files: files, withheld: withheld, notes: notes, diagnostics: diagnostics)
+    }
+
+    /// The PEM text one server's objects carry.
+    static func tls(_ outcome: CertOutcome) -> ServerTLS {
+        let etcd = outcome.etcd.map { e in
+            EtcdPEM(caPEM: e.caPEM, server: (e.server.certPEM, e.server.keyPEM), peer: (e.peer.certPEM, e.peer.keyPEM),
+                    client: (e.client.certPEM, e.client.keyPEM))
+        }
+        var serving: ServingPEM? = nil
+        if case .inline(let p)? = outcome.material { serving = ServingPEM(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM, bundlePEM: p.bundlePEM) }
+        return ServerTLS(serving: serving, etcd: etcd)
+    }
+
+    /// Each server's objects' texts (YAML; nil for JSON): kept for reused servers, the rest
+    /// emitted together, on every core.
+    static func documents(_ made: [[KubeObject]], reused: [Bool], previous: [BuildMemo.Entry?], format: OutputFormat) throws -> [[String]]? {
+        guard format == .yaml else { return nil }
+        let fresh = made.indices.filter { !reused[$0] || previous[$0]?.documents == nil }
+        var texts = try Emit.documents(fresh.flatMap { made[$0] }, format: format)?[...] ?? []
+        var out = made.indices.map { previous[$0]?.documents ?? [] }
+        for i in fresh {
+            out[i] = Array(texts.prefix(made[i].count))
+            texts = texts.dropFirst(made[i].count)
+        }
+        return out
     }
 }

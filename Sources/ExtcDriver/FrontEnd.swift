@@ -6,13 +6,32 @@ import Glibc
 
 /// Reads, parses and checks spec files. Keeps each file's parse keyed by its bytes, so a rebuild
 /// (watch) re-parses only files whose content changed.
+/// A file unchanged since it was last read (same inode, size and times) is not read again, as in
+/// git's index; a file changed in the same clock tick it was read in is read again every time
+/// until its times are in the past, so a quick second write is never missed.
 public final class FrontEnd {
-    private var cache: [String: (bytes: [UInt8], syntax: FileSyntax, diagnostics: [Diagnostic])] = [:]
+    private struct Parsed {
+        let bytes: [UInt8]
+        let syntax: FileSyntax
+        let diagnostics: [Diagnostic]
+        /// The file's servers and their findings, when it parsed without errors.
+        let checked: Checker.FileCheck?
+        /// Changes whenever the bytes do: what `BuildMemo` keys a server's results by.
+        let revision: Int
+        /// The file as it was when read; nil: read it again next time.
+        let stamp: FileStamp?
+    }
+
+    private var cache: [String: Parsed] = [:]
+    private var revisions = 0
 
     public init() {}
 
     /// Drops every cached parse (after an inotify queue overflow).
     public func reset() { cache.removeAll() }
+
+    /// Which parse of the file the last compile used; nil if it read no such file.
+    public func revision(of path: String) -> Int? { cache[path]?.revision }
 
     public struct Result: Sendable {
         public let files: [FileSyntax]
@@ -47,22 +66,42 @@ public final class FrontEnd {
     }
 
     /// Parses and checks; an unreadable file throws before anything is checked.
+    /// Each file is checked on its own as it is parsed, and that check kept with the parse;
+    /// only the findings across files are made again each time.
     public func compile(paths: [String], inputs: Inputs = Inputs([])) throws -> Result {
-        var files: [FileSyntax] = []
-        var diagnostics: [Diagnostic] = []
+        var parsed: [Parsed] = []
         for argument in paths {
+            let stamp = argument == Inputs.stdin ? nil : FileStamp(argument)
+            if let stamp, let hit = cache[argument], hit.stamp == stamp {
+                parsed.append(hit)
+                continue
+            }
+            let readAt = FileStamp.clock()
             let (path, bytes) = try inputs.read(argument)
+            // Trusted next time only if the file's last change is in an earlier clock tick.
+            let settled = stamp.flatMap { $0.changed < readAt ? $0 : nil }
             if let hit = cache[path], hit.bytes == bytes {
-                files.append(hit.syntax)
-                diagnostics += hit.diagnostics
+                let kept = Parsed(bytes: bytes, syntax: hit.syntax, diagnostics: hit.diagnostics, checked: hit.checked,
+                                  revision: hit.revision, stamp: settled)
+                cache[path] = kept
+                parsed.append(kept)
                 continue
             }
             let (syntax, ds) = Parser.parse(SourceFile(path: path, bytes: bytes))
-            cache[path] = (bytes, syntax, ds)
-            files.append(syntax)
-            diagnostics += ds
+            revisions += 1
+            let checked = ds.contains(where: \.isError) ? nil : Checker.checkFile(syntax)
+            let new = Parsed(bytes: bytes, syntax: syntax, diagnostics: ds, checked: checked, revision: revisions, stamp: settled)
+            cache[path] = new
+            parsed.append(new)
         }
-        return Self.check(files, syntaxDiagnostics: diagnostics)
+        let files = parsed.map(\.syntax)
+        let syntaxDiagnostics = parsed.flatMap(\.diagnostics)
+        let checks = parsed.compactMap(\.checked)
+        guard checks.count == parsed.count, !syntaxDiagnostics.contains(where: \.isError) else {
+            return Self.check(files, syntaxDiagnostics: syntaxDiagnostics)
+        }
+        let (program, checked) = Checker.combine(checks)
+        return Result(files: files, program: program, diagnostics: (syntaxDiagnostics + checked).sortedBySource())
     }
 
     /// As in Go: syntax errors (every one of them, from every file) stop the build before type
@@ -73,5 +112,33 @@ public final class FrontEnd {
         }
         let (program, checked) = Checker.check(files)
         return Result(files: files, program: program, diagnostics: (syntaxDiagnostics + checked).sortedBySource())
+    }
+}
+
+/// What `stat` says of a file that changes whenever its bytes do: the inode (a rename over it
+/// makes a new one), the size, and the modification and change times.
+struct FileStamp: Equatable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int
+    let modified: Int
+    /// The inode's change time, in nanoseconds.
+    let changed: Int
+
+    init?(_ path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int(st.st_size)
+        modified = Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
+        changed = Int(st.st_ctim.tv_sec) * 1_000_000_000 + Int(st.st_ctim.tv_nsec)
+    }
+
+    /// The coarse clock file times are taken from, in nanoseconds.
+    static func clock() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts)
+        return Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
     }
 }

@@ -70,11 +70,11 @@ public struct Inputs: Sendable {
     /// Every `*.ext` below a directory, sorted, hidden directories (such as `.extc`) skipped.
     static func specs(under dir: String) -> [String] {
         let base = dir.hasSuffix("/") && dir.count > 1 ? String(dir.dropLast()) : dir
-        return FileIO.list(base).flatMap { name -> [String] in
-            let path = "\(base)/\(name)"
-            if name.hasPrefix(".") { return [] }
-            if FileIO.isDirectory(path) { return specs(under: path) }
-            return name.hasSuffix(".ext") ? [path] : []
+        return FileIO.entries(base).flatMap { e -> [String] in
+            let path = "\(base)/\(e.name)"
+            if e.name.hasPrefix(".") { return [] }
+            if e.isDirectory { return specs(under: path) }
+            return e.name.hasSuffix(".ext") ? [path] : []
         }
     }
 

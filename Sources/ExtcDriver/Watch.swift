@@ -26,6 +26,8 @@ public final class Watcher {
     let request: WatchRequest
     let console: Console
     let frontEnd = FrontEnd()
+    /// Each server's results from the last build, reused while its inputs stay the same.
+    lazy var memo = BuildMemo(frontEnd: frontEnd)
     private var inotify: Int32 = -1
     private var signals: Int32 = -1
     /// The first sync has happened: later ones that add a watch found a directory again.
@@ -33,6 +35,10 @@ public final class Watcher {
     /// Watch descriptor -> (directory, names that matter in it; globs allowed).
     private var watches: [Int32: (directory: String, names: [String])] = [:]
     private var extraFiles: [String] = []
+    /// Watch descriptor -> a server's state directory: a change there is not an edit (it starts
+    /// no build) but tells the memo to check that server's certificates again.
+    private var stateWatches: [Int32: String] = [:]
+    private var watchedStates: Set<String> = []
     /// The output and state directories (canonical): their own comings and goings are not edits.
     private lazy var ownDirectories: Set<String> = {
         var out: Set<String> = []
@@ -62,7 +68,7 @@ public final class Watcher {
         syncWatches()
         while true {
             guard let event = waitForChange() else { return .success }
-            if event == .overflow { frontEnd.reset() }
+            if event == .overflow { frontEnd.reset(); memo.reset() }
             _ = rebuild()
             // A directory that came back (deleted and re-created, or replaced by a rename) is
             // watched again; files that landed in it before the watch was in place need a build.
@@ -163,6 +169,11 @@ public final class Watcher {
                 }
                 offset += MemoryLayout<inotify_event>.size + length
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 { result = .overflow; continue }
+                if let dir = stateWatches[wd] {
+                    memo.stateChanged(dir)
+                    if mask & UInt32(IN_IGNORED) != 0 { stateWatches[wd] = nil; watchedStates.remove(dir) }
+                    continue
+                }
                 if mask & UInt32(IN_IGNORED) != 0 { watches[wd] = nil; continue }
                 guard let w = watches[wd] else { continue }
                 // A subdirectory that comes or goes where specs are looked for at any depth (not
@@ -197,16 +208,34 @@ public final class Watcher {
         }
         let backend = CertBackend(state: request.build.state, env: request.build.env)
         do {
-            let output = try Builder.build(program, options: request.build.options, certs: backend)
+            let output = try Builder.build(program, options: request.build.options, certs: backend, memo: request.once ? nil : memo)
+            watchStates(program)
             output.notes.forEach(console.note)
             console.report(output.diagnostics)
             let all = result.diagnostics + output.diagnostics
             if output.failed { return finish(start, status: output.internalFailure ? .internalError : .specErrors, objects: 0, written: 0, diagnostics: all) }
             let written = try writeOutput(output)
-            return finish(start, status: .success, objects: output.objects.count, written: written, diagnostics: all)
+            return finish(start, status: .success, objects: output.objects.count, written: written, diagnostics: all,
+                          reuse: request.once ? nil : memo.lastReuse)
         } catch {
             console.error("\(error)")
             return finish(start, status: .ioError, objects: 0, written: 0, diagnostics: result.diagnostics)
+        }
+    }
+
+    /// Watches each server's state directory that is not watched yet.
+    private func watchStates(_ program: Program) {
+        guard inotify >= 0 else { return }
+        let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF
+            | IN_MOVE_SELF | IN_ATTRIB)
+        for server in program.servers {
+            let dir = request.build.state.directory(for: server)
+            guard !watchedStates.contains(dir), FileIO.isDirectory(dir) else { continue }
+            let wd = inotify_add_watch(inotify, dir, mask)
+            guard wd >= 0 else { memo.stateChanged(dir); continue }  // unwatched: never trusted
+            stateWatches[wd] = dir
+            watchedStates.insert(dir)
+            memo.stateChanged(dir)  // it may have changed before the watch was in place
         }
     }
 
@@ -227,13 +256,16 @@ public final class Watcher {
         } + ConfigFileReader.paths(program)
     }
 
-    /// `[12:00:01] built in 3.1 ms: 15 objects, 2 written, 0 errors, 1 warning`
-    private func finish(_ start: Double, status: ExitStatus, objects: Int, written: Int, diagnostics: [Diagnostic]) -> ExitStatus {
+    /// `[12:00:01] built in 3.1 ms: 15 objects, 2 written, 0 errors, 1 warning`, and with many
+    /// servers how many were kept from the last build: `(999 of 1000 servers kept)`.
+    private func finish(_ start: Double, status: ExitStatus, objects: Int, written: Int, diagnostics: [Diagnostic],
+                        reuse: BuildMemo.Reuse? = nil) -> ExitStatus {
         let ms = (Watcher.monotonic() - start) * 1000
         let duration = "\(Int(ms))." + "\(Int(ms * 10) % 10)"
         let counts = Console.counts(diagnostics).split(separator: ",").map { $0.trimmingCharacters() }
+        let kept = reuse.map { $0.servers > 1 && $0.objects > 0 ? " (\($0.objects) of \($0.servers) servers kept)" : "" } ?? ""
         let line = status == .success
-            ? "built in \(duration) ms: \(objects) objects, \(written) written, \(counts.joined(separator: ", "))"
+            ? "built in \(duration) ms: \(objects) objects, \(written) written, \(counts.joined(separator: ", "))\(kept)"
             : "failed in \(duration) ms: \(counts.joined(separator: ", ")); previous output kept"
         Console.err("[\(Watcher.clock())] \(line)\n")
         return status

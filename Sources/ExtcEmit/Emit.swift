@@ -12,7 +12,7 @@ public enum Emit {
     /// A multi-document YAML stream, or (json) one `v1` List.
     public static func stream(_ objects: [KubeObject], format: OutputFormat) throws -> String {
         switch format {
-        case .yaml: return try yaml(objects.map(\.body))
+        case .yaml: return try yamlDocuments(objects.map(\.body)).concatenated()
         case .json: return JSONWriter.write(["apiVersion": "v1", "kind": "List", "items": .list(objects.map(\.body))]) + "\n"
         }
     }
@@ -25,27 +25,38 @@ public enum Emit {
         }
     }
 
-    /// A stream of many documents is emitted in slices on every core and joined: each slice is a
-    /// stream of whole documents with explicit `---` starts, so the bytes are those of one
-    /// emitter (a test compares the two).
+    /// A YAML stream from one emitter.
     public static func yaml(_ documents: [Node]) throws -> String {
+        try YAMLEmitter().emit(documents)
+    }
+
+    /// Each document's YAML text, `---` first: the text of that document alone, and in a stream
+    /// (see `YAMLEmitter.emitEach`). Many documents are emitted in slices on every core, each
+    /// slice one emitter; the pieces are those of one emitter (a test compares the two).
+    public static func yamlDocuments(_ documents: [Node]) throws -> [String] {
         let slices = documents.count < parallelThreshold ? 1 : min(Concurrency.cores * 2, documents.count / (parallelThreshold / 2))
-        guard slices > 1 else { return try YAMLEmitter().emit(documents) }
-        return try yaml(documents, slices: slices)
+        guard slices > 1 else { return try YAMLEmitter().emitEach(documents) }
+        return try yamlDocuments(documents, slices: slices)
     }
 
     /// Below this many documents one emitter is faster than starting threads.
     static let parallelThreshold = 256
 
-    /// `documents` emitted as `slices` streams, in parallel, joined in order.
-    public static func yaml(_ documents: [Node], slices: Int) throws -> String {
+    /// `documents` emitted as `slices` streams, in parallel, in order.
+    public static func yamlDocuments(_ documents: [Node], slices: Int) throws -> [String] {
         let per = (documents.count + slices - 1) / slices
-        let results = ConcurrentSlots<Result<String, Error>>(count: slices)
+        let results = ConcurrentSlots<Result<[String], Error>>(count: slices)
         DispatchQueue.concurrentPerform(iterations: slices) { i in
             let part = Array(documents[min(i * per, documents.count)..<min((i + 1) * per, documents.count)])
-            results.set(i, Result { part.isEmpty ? "" : try YAMLEmitter().emit(part) })
+            results.set(i, Result { part.isEmpty ? [] : try YAMLEmitter().emitEach(part) })
         }
-        return try (0..<slices).map { try results[$0].get() }.joined()
+        return try (0..<slices).flatMap { try results[$0].get() }
+    }
+
+    /// What `Layouts` writes for each object: its YAML document (the stream is these joined, a
+    /// `dir` layout has one file each); nil for JSON, whose stream is one List.
+    public static func documents(_ objects: [KubeObject], format: OutputFormat) throws -> [String]? {
+        format == .yaml ? try yamlDocuments(objects.map(\.body)) : nil
     }
 }
 

@@ -41,9 +41,16 @@ public enum Layouts {
     /// The files of a layout. Without `includeSecrets` the sensitive objects' files (and
     /// `secrets/kustomization.yaml`) are left out, but the `.gitignore` that covers them is the
     /// same as with them, so the committed half of a layout does not depend on how it was built.
-    public static func files(_ all: [KubeObject], layout: Layout, format: OutputFormat, includeSecrets: Bool = true) throws -> [OutputFile] {
-        if layout == .stream { return try allFiles(includeSecrets ? all : all.filter { !$0.sensitive }, layout: layout, format: format) }
-        let files = try allFiles(all, layout: layout, format: format)
+    /// `documents`: each object's text (`Emit.documents`) when the caller has it (a watch keeps
+    /// them per server); made here otherwise.
+    public static func files(_ all: [KubeObject], layout: Layout, format: OutputFormat, includeSecrets: Bool = true,
+                             documents: [String]? = nil) throws -> [OutputFile] {
+        let texts = try documents ?? Emit.documents(all, format: format)
+        if layout == .stream {
+            let kept = all.indices.filter { includeSecrets || !all[$0].sensitive }
+            return try allFiles(kept.map { all[$0] }, layout: layout, format: format, documents: texts.map { t in kept.map { t[$0] } })
+        }
+        let files = try allFiles(all, layout: layout, format: format, documents: texts)
         return includeSecrets ? files : files.filter { !$0.sensitive }
     }
 
@@ -55,9 +62,9 @@ public enum Layouts {
         return secrets + (layout == .kustomize && !secrets.isEmpty ? ["\(secretsDirectory)/kustomization.yaml"] : [])
     }
 
-    private static func allFiles(_ objects: [KubeObject], layout: Layout, format: OutputFormat) throws -> [OutputFile] {
+    private static func allFiles(_ objects: [KubeObject], layout: Layout, format: OutputFormat, documents: [String]?) throws -> [OutputFile] {
         if layout == .stream {
-            return [OutputFile(name: "", contents: try Emit.stream(objects, format: format),
+            return [OutputFile(name: "", contents: try documents?.concatenated() ?? Emit.stream(objects, format: format),
                                sensitive: objects.contains { $0.sensitive })]
         }
         // Every name is checked before anything is rendered or written: a layout is all or nothing.
@@ -69,8 +76,9 @@ public enum Layouts {
         // come from `kubectl apply -k DIR/secrets` where they exist.
         let prefix = layout == .kustomize ? "\(secretsDirectory)/" : ""
         func name(_ o: KubeObject) -> String { (o.sensitive ? prefix : "") + fileName(o, format: format) }
-        var files = try objects.map { o in
-            OutputFile(name: name(o), contents: try Emit.single(o, format: format), sensitive: o.sensitive)
+        var files = try objects.indices.map { i in
+            OutputFile(name: name(objects[i]), contents: try documents?[i] ?? Emit.single(objects[i], format: format),
+                       sensitive: objects[i].sensitive)
         }
         let secrets = files.filter(\.sensitive).map(\.name)
         if !secrets.isEmpty {
@@ -91,6 +99,17 @@ public enum Layouts {
             }
         }
         return files
+    }
+}
+
+extension Array where Element == String {
+    /// The strings end to end, in one allocation (`joined()` grows its result as it goes, which
+    /// for a long stream costs more than the copying).
+    func concatenated() -> String {
+        var out = ""
+        out.reserveCapacity(reduce(0) { $0 + $1.utf8.count })
+        for piece in self { out += piece }
+        return out
     }
 }
 

@@ -35,13 +35,38 @@ final class YAMLEmitter {
     func emit(_ documents: [Node]) throws -> String {
         var event = yaml_event_t()
         try send(&event, yaml_stream_start_event_initialize(&event, YAML_UTF8_ENCODING))
-        for doc in documents {
-            try send(&event, yaml_document_start_event_initialize(&event, nil, nil, nil, 0))
-            try node(doc)
-            try send(&event, yaml_document_end_event_initialize(&event, 1))
-        }
+        for doc in documents { try document(doc) }
         try send(&event, yaml_stream_end_event_initialize(&event))
         return String(decoding: sink.bytes, as: UTF8.self)
+    }
+
+    /// Each document's own text, in one stream. libyaml flushes at every document end and
+    /// writes nothing at a UTF-8 stream's start or (for our documents, which end no block scalar
+    /// with kept trailing lines) its end, so each piece is also the text of that document alone,
+    /// and the pieces joined are the stream (both tested).
+    func emitEach(_ documents: [Node]) throws -> [String] {
+        var event = yaml_event_t()
+        var pieces: [String] = []
+        pieces.reserveCapacity(documents.count)
+        try send(&event, yaml_stream_start_event_initialize(&event, YAML_UTF8_ENCODING))
+        var start = sink.bytes.count
+        for doc in documents {
+            try document(doc)
+            pieces.append(String(decoding: sink.bytes[start...], as: UTF8.self))
+            start = sink.bytes.count
+        }
+        try send(&event, yaml_stream_end_event_initialize(&event))
+        if sink.bytes.count > start, !pieces.isEmpty {
+            pieces[pieces.count - 1] += String(decoding: sink.bytes[start...], as: UTF8.self)
+        }
+        return pieces
+    }
+
+    private func document(_ doc: Node) throws {
+        var event = yaml_event_t()
+        try send(&event, yaml_document_start_event_initialize(&event, nil, nil, nil, 0))
+        try node(doc)
+        try send(&event, yaml_document_end_event_initialize(&event, 1))
     }
 
     private func node(_ n: Node) throws {

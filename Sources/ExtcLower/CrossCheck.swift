@@ -13,10 +13,13 @@ public enum CrossCheck {
             guard let owner = o.body.at("metadata.labels")?["app.kubernetes.io/instance"]?.stringValue else { continue }
             byServer[owner, default: []].append(o)
         }
-        return program.servers.flatMap { server in
-            var check = ServerCheck(server: server, objects: byServer[server.name.value] ?? [])
-            return check.run()
-        }
+        return program.servers.flatMap { verify(server: $0, objects: byServer[$0.name.value] ?? []) }
+    }
+
+    /// One server's checks, over the objects of the output that are its own.
+    public static func verify(server: APIServer, objects: [KubeObject]) -> [Diagnostic] {
+        var check = ServerCheck(server: server, objects: objects)
+        return check.run()
     }
 }
 

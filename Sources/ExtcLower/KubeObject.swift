@@ -41,7 +41,7 @@ public struct KubeObject: Sendable {
 /// The key material one server's objects carry, from the cert backend (PEM text; keys PKCS#8).
 /// `serving` is present exactly when extc holds the serving CA (`ca generated` or `ca files`);
 /// `etcd` when the server has `storage` and cert-manager does not issue for it.
-public struct ServerTLS: Sendable {
+public struct ServerTLS: Sendable, Equatable {
     public let serving: ServingPEM?
     public let etcd: EtcdPEM?
 
@@ -54,7 +54,7 @@ public struct ServerTLS: Sendable {
     public static let none = ServerTLS(serving: nil, etcd: nil)
 }
 
-public struct ServingPEM: Sendable {
+public struct ServingPEM: Sendable, Equatable {
     /// The CA that signed the certificate (the Secret's `ca.crt`).
     public let caPEM: String
     public let certPEM: String
@@ -71,7 +71,7 @@ public struct ServingPEM: Sendable {
 }
 
 /// The etcd CA's certificate and etcd's server, peer and client pairs.
-public struct EtcdPEM: Sendable {
+public struct EtcdPEM: Sendable, Equatable {
     public let caPEM: String
     public let server: (cert: String, key: String)
     public let peer: (cert: String, key: String)
@@ -83,5 +83,9 @@ public struct EtcdPEM: Sendable {
         self.server = server
         self.peer = peer
         self.client = client
+    }
+
+    public static func == (a: EtcdPEM, b: EtcdPEM) -> Bool {
+        a.caPEM == b.caPEM && a.server == b.server && a.peer == b.peer && a.client == b.client
     }
 }

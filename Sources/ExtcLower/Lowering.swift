@@ -7,18 +7,30 @@ public enum Lowering {
     /// `files`: the contents of each `volume { files ... }`, keyed by `ConfigFiles.key`.
     public static func lower(_ program: Program, tls: [String: ServerTLS], files: ConfigFiles = ConfigFiles(),
                              includeSecrets: Bool = true) -> [KubeObject] {
-        var objects: [KubeObject] = []
+        let made = program.servers.map { objects(of: $0, tls: tls[$0.name.value] ?? .none, files: files) }
+        return applyOrder(made).map { made[$0.server][$0.object] }.filter { includeSecrets || !$0.sensitive }
+    }
+
+    /// One server's objects, in the order they are made. Depends on nothing but its arguments, so
+    /// a watch reuses them while the server, its material and its files stay the same.
+    public static func objects(of server: APIServer, tls: ServerTLS, files: ConfigFiles) -> [KubeObject] {
+        ServerLowering(server: server, tls: tls, files: files).objects()
+    }
+
+    /// Where each object goes in the output, given every server's objects in program order: by
+    /// kind rank, then server, then the order each server made them. Two servers may share a
+    /// namespace: the first (by name) creates it, and the other's Namespace is left out.
+    public static func applyOrder(_ perServer: [[KubeObject]]) -> [(server: Int, object: Int)] {
         var namespaces: Set<String> = []
-        for server in program.servers {
-            let material = tls[server.name.value] ?? .none
-            var made = ServerLowering(server: server, tls: material, files: files).objects()
-            // Two servers may share a namespace: the first (by name) creates it.
-            made.removeAll { $0.kind == "Namespace" && !namespaces.insert($0.name).inserted }
-            objects += made.filter { includeSecrets || !$0.sensitive }
+        var kept: [(server: Int, object: Int, rank: Int)] = []
+        for (s, objects) in perServer.enumerated() {
+            for (i, o) in objects.enumerated() where o.kind != "Namespace" || namespaces.insert(o.name).inserted {
+                kept.append((s, i, o.rank))
+            }
         }
-        // Sort positions, not the objects (large values): each is copied once, into place.
-        let ranks = objects.map(\.rank)
-        return objects.indices.sorted { a, b in ranks[a] != ranks[b] ? ranks[a] < ranks[b] : a < b }.map { objects[$0] }
+        // Sort positions, not the objects (large values); the sort is stable.
+        let order = kept.indices.sorted { a, b in kept[a].rank != kept[b].rank ? kept[a].rank < kept[b].rank : a < b }
+        return order.map { (kept[$0].server, kept[$0].object) }
     }
 }
 

@@ -43,6 +43,9 @@ public enum FileIO {
     /// Everything an open descriptor yields until EOF; more than `limit` bytes is an error.
     public static func read(fd: Int32, name: String, limit: Int = Int.max) throws -> [UInt8] {
         var out: [UInt8] = []
+        // A regular file's size is known: one allocation (it may still grow while read).
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { out.reserveCapacity(min(Int(st.st_size), limit) + 1) }
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
@@ -89,10 +92,28 @@ public enum FileIO {
     /// The bytes of a regular file at `path`, if it holds exactly `bytes` with `mode`; never
     /// opens anything else (a FIFO would block, a device would be consumed).
     public static func holds(_ bytes: [UInt8], at path: String, mode: mode_t) -> Bool {
+        bytes.withUnsafeBytes { holds($0, at: path, mode: mode) }
+    }
+
+    static func holds(_ bytes: UnsafeRawBufferPointer, at path: String, mode: mode_t) -> Bool {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o777 == mode,
               Int(st.st_size) == bytes.count else { return false }
-        return (try? read(path)) == bytes
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        // Compared a chunk at a time: a large output is never held twice.
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var offset = 0
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0, Glibc.errno == EINTR { continue }
+            guard n >= 0 else { return false }
+            if n == 0 { return offset == bytes.count }
+            guard offset + n <= bytes.count else { return false }
+            guard chunk.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + offset, n) == 0 }) else { return false }
+            offset += n
+        }
     }
 
     /// Writes with `mode` by the rules above; returns false (and writes nothing) when a regular
@@ -101,6 +122,17 @@ public enum FileIO {
     /// fsyncs; the replacement is still atomic.
     @discardableResult
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, durable: Bool = true) throws -> Bool {
+        try bytes.withUnsafeBytes { try write($0, to: path, mode: mode, durable: durable) }
+    }
+
+    /// As `write(_:to:)`, from the text's own UTF-8 storage (a large output is not copied).
+    @discardableResult
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws -> Bool {
+        var text = text
+        return try text.withUTF8 { try write(UnsafeRawBufferPointer($0), to: path, mode: mode, durable: durable) }
+    }
+
+    private static func write(_ bytes: UnsafeRawBufferPointer, to path: String, mode: mode_t, durable: Bool) throws -> Bool {
         let target = try followLinks(path)
         if isSpecial(target) {
             try writeThrough(bytes, to: target, shownAs: path)
@@ -127,18 +159,22 @@ public enum FileIO {
         throw IOError(path, "too many levels of symbolic links")
     }
 
-    private static func writeThrough(_ bytes: [UInt8], to target: String, shownAs path: String) throws {
+    private static func writeThrough(_ bytes: UnsafeRawBufferPointer, to target: String, shownAs path: String) throws {
         let fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw IOError.errno(path, "cannot write") }
         defer { close(fd) }
-        guard writeAll(fd, bytes[...]) else { throw IOError.errno(path, "cannot write") }
+        guard writeAll(fd, bytes) else { throw IOError.errno(path, "cannot write") }
     }
 
     /// Writes every byte, retrying on EINTR; false on any error (errno tells which).
     public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
-        var rest = bytes
+        bytes.withUnsafeBytes { writeAll(fd, $0) }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var rest = bytes[...]
         while !rest.isEmpty {
-            let n = rest.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let n = Glibc.write(fd, bytes.baseAddress! + rest.startIndex, rest.count)
             if n < 0, Glibc.errno == EINTR { continue }
             guard n > 0 else { return false }
             rest = rest.dropFirst(n)
@@ -146,11 +182,11 @@ public enum FileIO {
         return true
     }
 
-    private static func replace(_ target: String, with bytes: [UInt8], mode: mode_t, shownAs path: String, durable: Bool) throws {
+    private static func replace(_ target: String, with bytes: UnsafeRawBufferPointer, mode: mode_t, shownAs path: String, durable: Bool) throws {
         let dir = directory(of: target)
         sweepTemporaries(for: target)
         let (tmp, fd) = try createTemporary(for: target, shownAs: path)
-        var ok = writeAll(fd, bytes[...]) && (!durable || fsync(fd) == 0) && fchmod(fd, mode) == 0
+        var ok = writeAll(fd, bytes) && (!durable || fsync(fd) == 0) && fchmod(fd, mode) == 0
         let failure = ok ? nil : IOError.errno(path, "cannot write")
         close(fd)
         ok = ok && rename(tmp, target) == 0
@@ -206,9 +242,6 @@ public enum FileIO {
     }
 
     @discardableResult
-    public static func write(_ text: String, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws -> Bool {
-        try write(Array(text.utf8), to: path, mode: mode, durable: durable)
-    }
 
     /// Creates the directory and its parents; an existing one keeps its mode unless `mode` is forced.
     public static func makeDirectory(_ path: String, mode: mode_t = 0o755, force: Bool = false) throws {
@@ -223,15 +256,23 @@ public enum FileIO {
         if chmod(path, mode) != 0 { throw IOError.errno(path, "cannot set mode") }
     }
 
-    public static func list(_ dir: String) -> [String] {
+    public static func list(_ dir: String) -> [String] { entries(dir).map(\.name) }
+
+    /// A directory's entries, sorted by name, each with whether it is a directory (after
+    /// symlinks). The type comes from the directory itself where the file system records it,
+    /// so most entries cost no stat.
+    public static func entries(_ dir: String) -> [(name: String, isDirectory: Bool)] {
         guard let d = opendir(dir) else { return [] }
         defer { closedir(d) }
-        var names: [String] = []
+        var out: [(name: String, isDirectory: Bool)] = []
         while let e = readdir(d) {
             let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { names.append(name) }
+            guard name != ".", name != ".." else { continue }
+            let type = e.pointee.d_type
+            let known = type == UInt8(DT_REG) || type == UInt8(DT_DIR)
+            out.append((name, known ? type == UInt8(DT_DIR) : isDirectory("\(dir)/\(name)")))
         }
-        return names.sorted()
+        return out.sorted { $0.name < $1.name }
     }
 
     public static func remove(_ path: String) throws {

@@ -11,15 +11,23 @@ struct BuildTests {
     static var specs: [String] { Paths.sampleFiles() + Paths.files(in: "\(Paths.fixtures)/valid", ext: "ext") }
 
 
-    /// A long stream is emitted in slices on every core; the bytes must be one emitter's.
-    @Test("YAML emitted in parallel slices is byte for byte one emitter's stream")
+    /// A long stream is emitted in slices on every core, and a watch keeps each object's
+    /// document: the pieces must be one emitter's stream, and each the document alone.
+    @Test("YAML documents emitted in parallel slices are byte for byte one emitter's stream, and each its document alone")
     func parallelEmission() throws {
         let built = try Fixed.build(Paths.topSamples())
         let docs = built.output.objects.map(\.body)
-        let one = try Emit.yaml(docs, slices: 1)
+        let one = try Emit.yaml(docs)
         #expect(docs.count > 20 && one.hasPrefix("---"))
-        for slices in [2, 3, 7, docs.count] { #expect(try Emit.yaml(docs, slices: slices) == one, "\(slices) slices") }
-        #expect(try Emit.yaml(Array(repeating: docs, count: 20).flatMap { $0 }) == String(repeating: one, count: 20), "the threshold path")
+        for slices in [1, 2, 3, 7, docs.count] {
+            let pieces = try Emit.yamlDocuments(docs, slices: slices)
+            #expect(pieces.count == docs.count && pieces.joined() == one, "\(slices) slices")
+        }
+        let pieces = try Emit.yamlDocuments(docs, slices: 3)
+        for (doc, piece) in zip(docs, pieces) { #expect(try Emit.yaml([doc]) == piece) }
+        let many = Array(repeating: docs, count: 20).flatMap { $0 }
+        #expect(try Emit.yamlDocuments(many).joined() == String(repeating: one, count: 20), "the threshold path")
+        #expect(try Emit.stream(built.output.objects, format: .yaml) == one)
     }
 
     @Test("golden output for every sample and valid fixture", arguments: specs)

@@ -52,6 +52,22 @@ struct CertTests {
         #expect(p.keyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----"), "PKCS#8")
     }
 
+    @Test("a certificate's public key is the DER OpenSSL's encoder makes for its key, made and parsed again",
+          arguments: KeyAlgorithm.allCases)
+    func subjectPublicKeyInfo(_ algorithm: KeyAlgorithm) throws {
+        let key = try Issuer.generateKey(algorithm)
+        let ca = try Issuer.makeCA(commonName: "spki", key: key, lifetime: Self.day, env: Fixed.env(now: Fixed.now))
+        let expected = key.publicKeyInfoDER
+        #expect(expected.count > 64)
+        #expect(ca.publicKeyInfoDER == expected)
+        let parsed = try Certificate.parse(pem: ca.pem())
+        #expect(parsed.publicKeyInfoDER == expected)
+        #expect(CertificateInfo.matches(ca, key) && CertificateInfo.matches(parsed, key))
+        #expect(CertificateInfo.isSigned(parsed, by: ca) && CertificateInfo.isSigned(ca, by: parsed))
+        #expect(!CertificateInfo.matches(parsed, try Issuer.generateKey(algorithm)), "another key does not match")
+        #expect(try CertificateInfo(ca).key.description == algorithm.rawValue)
+    }
+
     @Test("state: directories 0700, keys 0600, a .gitignore that keeps every key out")
     func modes() throws {
         let parent = Paths.temporaryDirectory()

@@ -201,6 +201,29 @@ struct WatchTests {
         #expect(settled <= 4 && w.rebuilds == settled, "\(w.stderrText)")
     }
 
+    @Test("certificate state removed while watching is re-issued by the next build, not reused from memory")
+    func stateRemoved() throws {
+        // Two specs: the edit is to the other one, so hello's results would be kept if the
+        // watch did not see its state change.
+        let other = Self.minimal.replacingOccurrences(of: "hello", with: "other")
+        let w = try WatchSession(spec: Self.minimal, specArgument: "$DIR")
+        Paths.write(other, to: "\(w.dir)/other.ext")
+        #expect(w.waitForRebuilds(1))
+        let secret = "05-secret.hello.hello-tls.yaml"
+        let before = w.file(secret)
+        Paths.write(other.replacingOccurrences(of: "  resource", with: "  replicas 3\n  resource"), to: "\(w.dir)/other.ext")
+        #expect(w.waitForRebuilds(2) && w.file(secret) == before, "an edit keeps the material")
+        Paths.write(other.replacingOccurrences(of: "  resource", with: "  replicas 4\n  resource"), to: "\(w.dir)/other.ext")
+        #expect(w.waitForRebuilds(3) && w.statusLines.last?.contains("(1 of 2 servers kept)") == true, "\(w.stderrText)")
+        for name in ["tls.crt", "tls.key"] { unlink("\(w.dir)/state/hello/\(name)") }
+        usleep(100_000)
+        Paths.write(other.replacingOccurrences(of: "  resource", with: "  replicas 5\n  resource"), to: "\(w.dir)/other.ext")
+        #expect(w.waitForRebuilds(4), "\(w.stderrText)")
+        let cert = Paths.read("\(w.dir)/state/hello/tls.crt")
+        #expect(!cert.isEmpty && w.file(secret) != before, "\(w.stderrText)")
+        #expect(w.file(secret).contains(Data(cert.utf8).base64EncodedString()), "the Secret holds the certificate in the state")
+    }
+
     @Test("--once builds and exits")
     func once() {
         let dir = Paths.temporaryDirectory()

@@ -1,0 +1,99 @@
+import ExtcCerts
+import ExtcCheck
+import ExtcEmit
+import ExtcLower
+import ExtcSyntax
+
+/// What a watch keeps from one build to the next, per server, so that saving one spec among many
+/// rebuilds what that spec makes and reuses the rest.
+///
+/// Invariants (each keeps a reused result equal to what a build from scratch would make):
+/// - A server's IR is a function of its spec file's bytes (the checker reads nothing else), so an
+///   entry is used only while `FrontEnd` says the file has not been parsed again since.
+/// - A server that reads other files (`ca files`, `volume { files }`) is never reused: a watch
+///   sees those files change, but nothing ties the change to the entry.
+/// - Its certificate outcome is reused only without `--rotate`, while nothing in its state
+///   directory changed (the watcher reports every event there), for at most `certificateAge`
+///   seconds (so a renewal window that opens during a session is found within that), and only
+///   when it carried no diagnostic (a warning is said again by the next build that finds it).
+/// - Objects, cross-object findings and texts are reused only with the same material and format;
+///   findings only when the server keeps the same objects after namespaces are shared out.
+public final class BuildMemo {
+    struct Entry {
+        /// The spec file's parse the server came from; nil: the server is never reused.
+        let revision: Int?
+        let outcome: CertOutcome
+        /// When the outcome was last made (not reused).
+        let checkedAt: Int
+        let tls: ServerTLS
+        let format: OutputFormat
+        let objects: [KubeObject]
+        /// The objects (indices into `objects`) the output carries after namespaces are shared out.
+        let kept: [Int]
+        let checks: [Diagnostic]
+        let documents: [String]?
+    }
+
+    /// What the last build reused: servers whose certificates were not checked again, and servers
+    /// whose objects and text were kept, of `servers`.
+    public struct Reuse: Sendable, Equatable {
+        public var servers = 0
+        public var certificates = 0
+        public var objects = 0
+
+        public init(servers: Int = 0, certificates: Int = 0, objects: Int = 0) {
+            (self.servers, self.certificates, self.objects) = (servers, certificates, objects)
+        }
+    }
+
+    public private(set) var lastReuse = Reuse()
+
+    /// How long a reused certificate outcome may stand before it is checked again, in seconds.
+    public static let certificateAge = 60
+
+    private let frontEnd: FrontEnd
+    private var entries: [String: Entry] = [:]
+    /// State directories in which something changed since the last build.
+    private var changedStates: Set<String> = []
+
+    public init(frontEnd: FrontEnd) { self.frontEnd = frontEnd }
+
+    /// Forget everything (after the watch lost events).
+    public func reset() {
+        entries.removeAll()
+        changedStates.removeAll()
+    }
+
+    /// Something in `directory` (a server's state directory) changed.
+    public func stateChanged(_ directory: String) { changedStates.insert(directory) }
+
+    /// The server's spec revision, or nil when it reads files besides its spec.
+    func revision(of server: APIServer) -> Int? {
+        if case .files = server.certs.ca.value { return nil }
+        if server.volumes.contains(where: { if case .files = $0.source.value { return true } else { return false } }) { return nil }
+        return frontEnd.revision(of: server.span.file.path)
+    }
+
+    /// The last build's entry for this server, if its spec is the one that build saw.
+    func entry(for server: APIServer) -> Entry? {
+        guard let e = entries[server.name.value], let r = e.revision, r == revision(of: server) else { return nil }
+        return e
+    }
+
+    /// The entry's certificate outcome, when it still stands (see the invariants).
+    func outcome(_ e: Entry, _ server: APIServer, certs: CertBackend, rotate: Rotation, now: Int) -> CertOutcome? {
+        guard rotate == .none, e.outcome.diagnostics.isEmpty, now - e.checkedAt < Self.certificateAge, now >= e.checkedAt,
+              !changedStates.contains(certs.state.directory(for: server)) else { return nil }
+        var out = e.outcome
+        out.notes = []  // nothing was done this time
+        return out
+    }
+
+    /// This build's entries; servers that are gone are dropped.
+    func record(_ new: [Entry], servers: [APIServer], reuse: Reuse) {
+        lastReuse = reuse
+        entries = [:]
+        for (server, entry) in zip(servers, new) { entries[server.name.value] = entry }
+        changedStates.removeAll()
+    }
+}
