@@ -30,7 +30,17 @@ public enum Issuer {
     /// How far notBefore is backdated, for clocks that run a little behind.
     public static let backdate = 5 * 60
 
+    /// A new key. RSA keys come from the pool every core searches for (`RSAPool`), except with
+    /// `EXTC_JOBS=1`, where each is made where it is asked for.
     public static func generateKey(_ algorithm: KeyAlgorithm) throws -> PrivateKey {
+        if algorithm.isRSA && !CertBackend.sequential { return try RSAPool.shared.take(algorithm) }
+        guard let key = try searchKey(algorithm, stillWanted: { true }) else { throw OpenSSLError.drain("key generation stopped") }
+        return key
+    }
+
+    /// Makes a key; nil when `stillWanted` said no at one of OpenSSL's progress callbacks (made
+    /// at every prime candidate), which stops the search.
+    static func searchKey(_ algorithm: KeyAlgorithm, stillWanted: @escaping () -> Bool) throws -> PrivateKey? {
         _ = OpenSSLLibrary.ready
         let isRSA = algorithm.isRSA
         guard let ctx = EVP_PKEY_CTX_new_id(isRSA ? EVP_PKEY_RSA : EVP_PKEY_EC, nil) else {
@@ -45,8 +55,22 @@ public enum Issuer {
         case .rsa3072: try OpenSSLError.check(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 3072) == 1, "RSA bits")
         case .rsa4096: try OpenSSLError.check(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 4096) == 1, "RSA bits")
         }
+        let progress = KeygenProgress(stillWanted)
+        withExtendedLifetime(progress) {
+            EVP_PKEY_CTX_set_app_data(ctx, Unmanaged.passUnretained(progress).toOpaque())
+            EVP_PKEY_CTX_set_cb(ctx) { ctx in
+                guard let raw = EVP_PKEY_CTX_get_app_data(ctx) else { return 1 }
+                return Unmanaged<KeygenProgress>.fromOpaque(raw).takeUnretainedValue().proceed() ? 1 : 0
+            }
+        }
         var key: OpaquePointer? = nil
-        try OpenSSLError.check(EVP_PKEY_keygen(ctx, &key) == 1 && key != nil, "generating a \(algorithm.rawValue) key")
+        let made = withExtendedLifetime(progress) { EVP_PKEY_keygen(ctx, &key) == 1 && key != nil }
+        if progress.stopped {
+            if let key { EVP_PKEY_free(key) }
+            ERR_clear_error()
+            return nil
+        }
+        try OpenSSLError.check(made, "generating a \(algorithm.rawValue) key")
         return PrivateKey(owning: key!)
     }
 
@@ -127,5 +151,19 @@ public enum Issuer {
         let info = key.algorithm
         let md = !info.isRSA && info.bits == 384 ? EVP_sha384() : EVP_sha256()
         try OpenSSLError.check(X509_sign(cert.x509, key.pkey, md) > 0, "signing a certificate")
+    }
+}
+
+/// The context OpenSSL's key generation callback reaches through the context's app data.
+private final class KeygenProgress {
+    let stillWanted: () -> Bool
+    /// The callback said stop; the key generation then fails, on purpose.
+    private(set) var stopped = false
+
+    init(_ stillWanted: @escaping () -> Bool) { self.stillWanted = stillWanted }
+
+    func proceed() -> Bool {
+        if !stopped, !stillWanted() { stopped = true }
+        return !stopped
     }
 }

@@ -189,15 +189,15 @@ final class StoredPair {
         return moved
     }
 
-    /// Writes the key first (0600), then the certificate: an interrupted write leaves a pair that
-    /// does not match, which the next build detects and re-issues. The pair is known to match, so
+    /// Puts the key (0600) in place first, then the certificate (`FileIO.writeInOrder`): an
+    /// interrupted write leaves a pair that does not match, which the next build detects and
+    /// re-issues. The pair is known to match, so
     /// the cache records it as verified, with its facts.
     static func store(cert: Certificate, key: PrivateKey, certPath: String, keyPath: String, write: Bool) throws -> StoredPair {
         let keyPEM = try key.pem()
         let certPEM = try cert.pem()
         if write {
-            try FileIO.write(keyPEM, to: keyPath, mode: 0o600)
-            try FileIO.write(certPEM, to: certPath, mode: 0o644)
+            try FileIO.writeInOrder([(keyPEM, keyPath, 0o600), (certPEM, certPath, 0o644)])
         }
         let cache = StateCache.of(FileIO.directory(of: certPath))
         let info = try CertificateInfo(cert)

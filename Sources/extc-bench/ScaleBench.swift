@@ -12,6 +12,7 @@ struct ScaleBench {
     let servers: Int
     let large: Int
     let repeats: Int
+    let rsaRepeats: Int
 
     /// The generated server: two versions, two resources (one cluster-scoped).
     static func server(_ i: Int) -> String {
@@ -87,7 +88,7 @@ struct ScaleBench {
             let spec = "\(keyDir)/minimal.ext"
             try FileIO.write(minimal.replacingFirst("\n}", with: "\n  certs { key \(key) }\n}"), to: spec)
             let recipe = OpenSSLRecipe(key: key)
-            let n = key == "rsa-4096" ? Swift.max(2, repeats / 2) : repeats
+            let n = key == "rsa-4096" ? Swift.max(2, rsaRepeats / 2) : rsaRepeats
             var ours = Samples(), theirs = Samples()
             for i in 0..<n {
                 ours.add(try timed { try runCommand([extc, "build", spec, "--state", "\(keyDir)/state-\(i)", "-o", "\(keyDir)/out.yaml"]) })

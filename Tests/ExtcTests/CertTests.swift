@@ -68,6 +68,22 @@ struct CertTests {
         #expect(try CertificateInfo(ca).key.description == algorithm.rawValue)
     }
 
+    @Test("RSA keys from the shared search pool: each its own, of the size asked for, also when asked for at once")
+    func rsaPool() throws {
+        let keys = ConcurrentKeys()
+        DispatchQueue.concurrentPerform(iterations: 5) { i in keys.add(i, Result { try Issuer.generateKey(i == 4 ? .rsa3072 : .rsa2048) }) }
+        let made = try keys.all()
+        #expect(made.map(\.algorithm.description) == ["rsa-2048", "rsa-2048", "rsa-2048", "rsa-2048", "rsa-3072"])
+        #expect(Set(made.map(\.publicKeyInfoDER)).count == 5, "five different keys")
+    }
+
+    final class ConcurrentKeys: @unchecked Sendable {
+        private let lock = NSLock()
+        private var results: [Int: Result<PrivateKey, Error>] = [:]
+        func add(_ i: Int, _ r: Result<PrivateKey, Error>) { lock.withLock { results[i] = r } }
+        func all() throws -> [PrivateKey] { try lock.withLock { try results.keys.sorted().map { try results[$0]!.get() } } }
+    }
+
     @Test("state: directories 0700, keys 0600, a .gitignore that keeps every key out")
     func modes() throws {
         let parent = Paths.temporaryDirectory()
