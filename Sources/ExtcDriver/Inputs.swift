@@ -119,9 +119,9 @@ public struct Inputs: Sendable {
 
     /// Every directory below `dir`, hidden ones (such as `.extc`) skipped.
     static func directories(under dir: String) -> [String] {
-        FileIO.list(dir).flatMap { name -> [String] in
-            let path = "\(dir)/\(name)"
-            guard !name.hasPrefix("."), FileIO.kind(path) == S_IFDIR else { return [] }
+        FileIO.entries(dir).flatMap { e -> [String] in
+            let path = "\(dir)/\(e.name)"
+            guard !e.name.hasPrefix("."), e.isDirectory, FileIO.kind(path) == S_IFDIR else { return [] }  // no symlinked directories
             return [path] + directories(under: path)
         }
     }

@@ -208,8 +208,11 @@ public final class Watcher {
         }
         let backend = CertBackend(state: request.build.state, env: request.build.env)
         do {
+            // State directories that exist are watched before the build reads them; those it
+            // makes, after (and are then checked again by the next build).
+            watchStates(program, madeNow: false)
             let output = try Builder.build(program, options: request.build.options, certs: backend, memo: request.once ? nil : memo)
-            watchStates(program)
+            watchStates(program, madeNow: true)
             output.notes.forEach(console.note)
             console.report(output.diagnostics)
             let all = result.diagnostics + output.diagnostics
@@ -223,8 +226,9 @@ public final class Watcher {
         }
     }
 
-    /// Watches each server's state directory that is not watched yet.
-    private func watchStates(_ program: Program) {
+    /// Watches each server's state directory that is not watched yet. `madeNow`: the build just
+    /// made or read it before its watch was in place, so what it saw there is not trusted.
+    private func watchStates(_ program: Program, madeNow: Bool) {
         guard inotify >= 0 else { return }
         let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF
             | IN_MOVE_SELF | IN_ATTRIB)
@@ -235,7 +239,7 @@ public final class Watcher {
             guard wd >= 0 else { memo.stateChanged(dir); continue }  // unwatched: never trusted
             stateWatches[wd] = dir
             watchedStates.insert(dir)
-            memo.stateChanged(dir)  // it may have changed before the watch was in place
+            if madeNow { memo.stateChanged(dir) }
         }
     }
 

@@ -48,7 +48,10 @@ public enum Layouts {
         let texts = try documents ?? Emit.documents(all, format: format)
         if layout == .stream {
             let kept = all.indices.filter { includeSecrets || !all[$0].sensitive }
-            return try allFiles(kept.map { all[$0] }, layout: layout, format: format, documents: texts.map { t in kept.map { t[$0] } })
+            if let texts {  // YAML: the documents end to end
+                return [OutputFile(name: "", contents: kept.map { texts[$0] }.concatenated(), sensitive: kept.contains { all[$0].sensitive })]
+            }
+            return try allFiles(kept.map { all[$0] }, layout: layout, format: format, documents: nil)
         }
         let files = try allFiles(all, layout: layout, format: format, documents: texts)
         return includeSecrets ? files : files.filter { !$0.sensitive }
@@ -64,8 +67,7 @@ public enum Layouts {
 
     private static func allFiles(_ objects: [KubeObject], layout: Layout, format: OutputFormat, documents: [String]?) throws -> [OutputFile] {
         if layout == .stream {
-            return [OutputFile(name: "", contents: try documents?.concatenated() ?? Emit.stream(objects, format: format),
-                               sensitive: objects.contains { $0.sensitive })]
+            return [OutputFile(name: "", contents: try Emit.stream(objects, format: format), sensitive: objects.contains { $0.sensitive })]
         }
         // Every name is checked before anything is rendered or written: a layout is all or nothing.
         if let long = objects.map({ fileName($0, format: format) }).first(where: { $0.utf8.count > 255 }) {

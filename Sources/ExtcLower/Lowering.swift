@@ -22,15 +22,17 @@ public enum Lowering {
     /// namespace: the first (by name) creates it, and the other's Namespace is left out.
     public static func applyOrder(_ perServer: [[KubeObject]]) -> [(server: Int, object: Int)] {
         var namespaces: Set<String> = []
-        var kept: [(server: Int, object: Int, rank: Int)] = []
+        // Ranks are a few small numbers: one bucket each, filled in program order, is a stable
+        // sort in linear time (positions only; the objects are large values).
+        var buckets: [[(server: Int, object: Int)]] = []
         for (s, objects) in perServer.enumerated() {
             for (i, o) in objects.enumerated() where o.kind != "Namespace" || namespaces.insert(o.name).inserted {
-                kept.append((s, i, o.rank))
+                let rank = max(0, o.rank)
+                while buckets.count <= rank { buckets.append([]) }
+                buckets[rank].append((s, i))
             }
         }
-        // Sort positions, not the objects (large values); the sort is stable.
-        let order = kept.indices.sorted { a, b in kept[a].rank != kept[b].rank ? kept[a].rank < kept[b].rank : a < b }
-        return order.map { (kept[$0].server, kept[$0].object) }
+        return buckets.flatMap { $0 }
     }
 }
 
