@@ -47,6 +47,8 @@ struct IncrementalTests {
 
         func paths() -> [String] { Paths.files(in: "\(dir)/specs", ext: "ext") }
 
+        var options = BuildOptions()
+
         /// A build through the memo (as watch makes them).
         func incremental(now: Int = Fixed.now) throws -> BuildOutput {
             try build(frontEnd, memo: memo, now: now)
@@ -60,7 +62,7 @@ struct IncrementalTests {
         private func build(_ frontEnd: FrontEnd, memo: BuildMemo?, now: Int) throws -> BuildOutput {
             let result = try frontEnd.compile(paths: paths())
             let program = try #require(result.program, "\(result.diagnostics.map(\.message))")
-            let output = try Builder.build(program, options: BuildOptions(), certs: CertTests.backend(state, now: now), memo: memo)
+            let output = try Builder.build(program, options: options, certs: CertTests.backend(state, now: now), memo: memo)
             #expect(!output.failed, "\(output.diagnostics.map(\.message))")
             return output
         }
@@ -88,6 +90,21 @@ struct IncrementalTests {
         #expect(specs.memo.lastReuse == BuildMemo.Reuse(servers: 12, certificates: 10, objects: 10))
         _ = try Self.expectSame(specs, "nothing changed")
         #expect(specs.memo.lastReuse == BuildMemo.Reuse(servers: 12, certificates: 11, objects: 11))
+    }
+
+    @Test("every layout and format, with and without Secrets, gives a scratch build's files after an edit",
+          arguments: [(Layout.stream, OutputFormat.yaml, false), (.stream, .json, true), (.dir, .yaml, true), (.kustomize, .yaml, false),
+                      (.dir, .json, false)])
+    func layouts(_ layout: Layout, _ format: OutputFormat, _ secrets: Bool) throws {
+        let specs = Specs(count: 6)
+        specs.options.layout = layout
+        specs.options.format = format
+        specs.options.includeSecrets = secrets
+        _ = try specs.incremental()
+        specs.write(4, Specs.server(4, replicas: 9))
+        let out = try Self.expectSame(specs)
+        #expect(out.files.contains { $0.contents.contains(format == .json ? "\"replicas\": 9" : "replicas: 9") })
+        #expect(specs.memo.lastReuse.objects == 4)
     }
 
     @Test("removing the server that made a shared namespace hands the Namespace to the other")
