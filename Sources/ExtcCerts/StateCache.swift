@@ -40,13 +40,15 @@ final class StateCache: Sendable {
         facts = Mutex(f)
     }
 
-    /// The directory's cache, read on first use.
+    /// The directory's cache, read on first use. Read outside the registry's lock (every part
+    /// of a build opens its directory's at once); if two threads read one, the first kept wins.
     static func of(_ directory: String) -> StateCache {
-        registry.withLock { all in
+        if let c = registry.withLock({ $0[directory] }) { return c }
+        let loaded = StateCache(directory: directory)
+        return registry.withLock { all in
             if let c = all[directory] { return c }
-            let c = StateCache(directory: directory)
-            all[directory] = c
-            return c
+            all[directory] = loaded
+            return loaded
         }
     }
 
