@@ -4,13 +4,26 @@ import Synchronization
 import Glibc
 #endif
 
-/// Results of work spread over every core (DispatchQueue.concurrentPerform): one slot per
-/// iteration, each written once by its own iteration, read after all of them finished.
-public final class ConcurrentSlots<T: Sendable>: Sendable {
-    private let values: Mutex<[T?]>
-    public init(count: Int) { values = Mutex(Array(repeating: nil, count: count)) }
-    public func set(_ i: Int, _ value: T) { values.withLock { $0[i] = value } }
-    public subscript(i: Int) -> T { values.withLock { $0[i]! } }
+/// Results of work spread over every core (DispatchQueue.concurrentPerform, Concurrency.perform):
+/// one slot per iteration, each written once by its own iteration, read after all of them
+/// finished. No lock: distinct slots never share a write, and the join that ends the parallel
+/// work (the group's wait, concurrentPerform's return) orders every write before every read.
+/// With one lock around them, 16 workers queued on it (a tenth of a 10,000-server warm build).
+public final class ConcurrentSlots<T: Sendable>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<T?>
+
+    public init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    public func set(_ i: Int, _ value: T) { slots[i] = value }
+    public subscript(i: Int) -> T { slots[i]! }
 }
 
 public enum Concurrency {

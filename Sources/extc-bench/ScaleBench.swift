@@ -34,12 +34,17 @@ struct ScaleBench {
         let spec = "\(dir)/n\(servers).ext"
         try FileIO.write((0..<servers).map(Self.server).joined(), to: spec)
         let state = "\(dir)/state", out = "\(dir)/out.yaml"
+        // Each phase starts with nothing left to write back from the one before (a fresh build
+        // leaves thousands of files dirty, whose writeback would land in the next figure).
+        sync()
         let freshParallel = try timed { try runCommand([extc, "build", spec, "--state", state, "-o", out]) }
+        sync()
         let sequentialState = "\(dir)/state-seq"
         let freshSequential = try timed { try runCommand(["env", "EXTC_JOBS=1", extc, "build", spec, "--state", sequentialState, "-o", out]) }
         table.add("\(servers) servers, fresh ECDSA P-256 (\(2 * servers) keys and certificates)", secs(freshParallel),
                   "\(secs(freshSequential)) (EXTC_JOBS=1)", ratio(freshParallel, freshSequential), "≤ 1.5 s on 2 cores")
 
+        sync()
         let check = try median(repeats) { try runCommand([extc, "check", spec, "--state", state]) }
         let (warm, peak) = try warmBuild(spec, state: state, out: out)
         table.add("\(servers) servers, warm build", "\(secs(warm)), \(peak / 1024) MB peak", "\(secs(check)) (`extc check`)",
@@ -50,13 +55,16 @@ struct ScaleBench {
             let big = "\(dir)/n\(large).ext", bigState = "\(dir)/state-large"
             try FileIO.write((0..<large).map(Self.server).joined(), to: big)
             try runCommand([extc, "build", big, "--state", bigState, "-o", out])
+            sync()
             let (bigWarm, bigPeak) = try warmBuild(big, state: bigState, out: out)
             let perServer = bigWarm / Double(large), basePerServer = warm / Double(servers)
             table.add("\(large) servers, warm build (per server)", "\(ms(perServer)) (\(secs(bigWarm)), \(bigPeak / 1024) MB)",
                       "\(ms(basePerServer)) (\(servers) servers)", ratio(perServer, basePerServer), "≤ 1.25x")
         }
 
+        sync()
         try sampleRows(dir, version: version, into: &table)
+        sync()
         try watchRow(dir, into: &table)
         report("Scale: \(servers) generated API servers (issue #13)", table, notes: [
             "Fresh builds write every key and certificate with fsync (keys durable before the certificate naming them); warm builds reuse them.",
