@@ -32,31 +32,20 @@ public struct BuildOutput: Sendable {
 /// whose inputs are unchanged keeps its material, objects, checks and text from the last build.
 public enum Builder {
     public static func build(_ program: Program, options: BuildOptions, certs: CertBackend, memo: BuildMemo? = nil) throws -> BuildOutput {
-        let servers = program.servers
-        let now = certs.env.now()
+        let servers = program.servers, now = certs.env.now()
         let previous = servers.map { memo?.entry(for: $0) }
-        var notes: [String] = []
-        var diagnostics: [Diagnostic] = []
-        // Every server whose material is not known still good: at once, on every core; outcomes
-        // in program order.
-        let known = servers.indices.map { i in previous[i].flatMap { memo?.outcome($0, servers[i], certs: certs, rotate: options.rotate, now: now) } }
-        let asked = servers.indices.filter { known[$0] == nil }
-        var outcomes = known
-        for (i, outcome) in zip(asked, certs.materials(for: asked.map { servers[$0] }, rotate: options.rotate)) {
-            outcomes[i] = outcome
-            notes += outcome.notes
-            diagnostics += outcome.diagnostics
-        }
+        let (outcomes, known, notes, certDiagnostics) = Self.outcomes(servers, previous, options: options, certs: certs, memo: memo, now: now)
+        var diagnostics = certDiagnostics
         let (configFiles, fileDiagnostics) = ConfigFileReader.read(program)
         diagnostics += fileDiagnostics
         guard !diagnostics.contains(where: \.isError) else {
             return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
-        let tls = outcomes.map { $0.map(Self.tls) ?? .none }
+        let tls = outcomes.map(Self.tls)
         // Each server's objects: kept while its IR (its file's bytes) and material are the same.
         // (An outcome the memo gave back is its own: no need to compare the PEM text.)
         let reused = servers.indices.map { i in
-            previous[i].map { $0.format == options.format && (known[i] != nil || $0.tls == tls[i]) } ?? false
+            previous[i].map { $0.format == options.format && (known[i] || $0.tls == tls[i]) } ?? false
         }
         let made = servers.indices.map { i in
             reused[i] ? previous[i]!.objects : Lowering.objects(of: servers[i], tls: tls[i], files: configFiles)
@@ -73,18 +62,38 @@ public enum Builder {
             return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
         let documents = try Self.documents(made, reused: reused, previous: previous, format: options.format)
+        if let memo {
+            memo.record(servers.indices.map { i in
+                BuildMemo.Entry(revision: memo.revision(of: servers[i]), outcome: outcomes[i], checkedAt: known[i] ? previous[i]!.checkedAt : now,
+                                tls: tls[i], format: options.format, objects: made[i], kept: kept[i], checks: checks[i],
+                                documents: documents?[i])
+            }, servers: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
+                                                         objects: reused.filter { $0 }.count))
+        }
         let all = order.map { made[$0.server][$0.object] }
         let texts = documents.map { d in order.map { d[$0.server][$0.object] } }
-        memo?.record(servers.indices.map { i in
-            BuildMemo.Entry(revision: memo?.revision(of: servers[i]), outcome: outcomes[i]!, checkedAt: known[i] == nil ? now : previous[i]!.checkedAt,
-                            tls: tls[i], format: options.format, objects: made[i], kept: kept[i], checks: checks[i],
-                            documents: documents?[i])
-        }, servers: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: servers.count - asked.count,
-                                                     objects: reused.filter { $0 }.count))
         let objects = options.includeSecrets ? all : all.filter { !$0.sensitive }
         let files = try Layouts.files(all, layout: options.layout, format: options.format, includeSecrets: options.includeSecrets, documents: texts)
         let withheld = options.includeSecrets ? nil : Layouts.withheldNames(all, layout: options.layout, format: options.format)
         return BuildOutput(objects: objects, files: files, withheld: withheld, notes: notes, diagnostics: diagnostics)
+    }
+
+    /// Every server's certificate outcome: the memo's where it still stands (`known`), the rest
+    /// made at once, on every core, in program order, with what making them said.
+    static func outcomes(_ servers: [APIServer], _ previous: [BuildMemo.Entry?], options: BuildOptions, certs: CertBackend,
+                         memo: BuildMemo?, now: Int) -> (outcomes: [CertOutcome], known: [Bool], notes: [String], diagnostics: [Diagnostic]) {
+        var outcomes = servers.indices.map { i in
+            previous[i].flatMap { memo?.outcome($0, servers[i], certs: certs, rotate: options.rotate, now: now) }
+        }
+        let known = outcomes.map { $0 != nil }
+        let asked = servers.indices.filter { !known[$0] }
+        var notes: [String] = [], diagnostics: [Diagnostic] = []
+        for (i, outcome) in zip(asked, certs.materials(for: asked.map { servers[$0] }, rotate: options.rotate)) {
+            outcomes[i] = outcome
+            notes += outcome.notes
+            diagnostics += outcome.diagnostics
+        }
+        return (outcomes.map { $0! }, known, notes, diagnostics)
     }
 
     /// The PEM text one server's objects carry.
