@@ -13,9 +13,11 @@ import ExtcSyntax
 /// - A server that reads other files (`ca files`, `volume { files }`) is never reused: a watch
 ///   sees those files change, but nothing ties the change to the entry.
 /// - Its certificate outcome is reused only without `--rotate`, while nothing in its state
-///   directory changed (the watcher reports every event there), for at most `certificateAge`
-///   seconds (so a renewal window that opens during a session is found within that), and only
-///   when it carried no diagnostic (a warning is said again by the next build that finds it).
+///   directory changed (the watcher reports every event there, and watches the path anew when
+///   it comes to name another directory), for at most `certificateAge` seconds, and only when it
+///   carried no diagnostic (a warning is said again by the next build that finds it). Whatever
+///   depends on the clock (a renewal window opening, a certificate expiring, a CA rotation's
+///   grace period ending) is therefore found within that time, not at once.
 /// - Objects, cross-object findings and texts are reused only with the same material and format;
 ///   findings only when the server keeps the same objects after namespaces are shared out.
 public final class BuildMemo {

@@ -7,8 +7,9 @@ import Glibc
 /// Reads, parses and checks spec files. Keeps each file's parse keyed by its bytes, so a rebuild
 /// (watch) re-parses only files whose content changed.
 /// A file unchanged since it was last read (same inode, size and times) is not read again, as in
-/// git's index; a file changed in the same clock tick it was read in is read again every time
-/// until its times are in the past, so a quick second write is never missed.
+/// git's index; a file changed within two seconds of being read is read again every time until
+/// its times are further in the past, so a quick second write is never missed, even on a file
+/// system that keeps whole seconds.
 public final class FrontEnd {
     private struct Parsed {
         let bytes: [UInt8]
@@ -78,8 +79,9 @@ public final class FrontEnd {
             }
             let readAt = FileStamp.clock()
             let (path, bytes) = try inputs.read(argument)
-            // Trusted next time only if the file's last change is in an earlier clock tick.
-            let settled = stamp.flatMap { $0.changed < readAt ? $0 : nil }
+            // Trusted next time only if the file's last change is well before this read: two
+            // seconds covers file systems that keep whole (FAT: even) seconds.
+            let settled = stamp.flatMap { $0.changed + FileStamp.granularity < readAt ? $0 : nil }
             if let hit = cache[path], hit.bytes == bytes {
                 let kept = Parsed(bytes: bytes, syntax: hit.syntax, diagnostics: hit.diagnostics, checked: hit.checked,
                                   revision: hit.revision, stamp: settled)
@@ -134,6 +136,9 @@ struct FileStamp: Equatable {
         modified = Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
         changed = Int(st.st_ctim.tv_sec) * 1_000_000_000 + Int(st.st_ctim.tv_nsec)
     }
+
+    /// The coarsest file time resolution extc allows for, in nanoseconds (FAT keeps even seconds).
+    static let granularity = 2_000_000_000
 
     /// The coarse clock file times are taken from, in nanoseconds.
     static func clock() -> Int {

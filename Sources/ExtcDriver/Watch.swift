@@ -38,7 +38,13 @@ public final class Watcher {
     /// Watch descriptor -> a server's state directory: a change there is not an edit (it starts
     /// no build) but tells the memo to check that server's certificates again.
     private var stateWatches: [Int32: String] = [:]
-    private var watchedStates: Set<String> = []
+    /// Each watched state directory, with the directory (device, inode) the watch is on: a path
+    /// that now names another directory (a symlink or a directory moved into place) is watched
+    /// again, and what was learned under the old one is not trusted.
+    private var watchedStates: [String: FileIdentity] = [:]
+    /// A spec changed while a build was running (seen when it looked for state changes): the
+    /// loop builds again at once.
+    private var changedDuringBuild = false
     /// The output and state directories (canonical): their own comings and goings are not edits.
     private lazy var ownDirectories: Set<String> = {
         var out: Set<String> = []
@@ -72,7 +78,7 @@ public final class Watcher {
             _ = rebuild()
             // A directory that came back (deleted and re-created, or replaced by a rename) is
             // watched again; files that landed in it before the watch was in place need a build.
-            if syncWatches() { _ = rebuild() }
+            while syncWatches() || changedDuringBuild { _ = rebuild() }
         }
     }
 
@@ -171,8 +177,10 @@ public final class Watcher {
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 { result = .overflow; continue }
                 if let dir = stateWatches[wd] {
                     memo.stateChanged(dir)
-                    if mask & UInt32(IN_IGNORED) != 0 { stateWatches[wd] = nil; watchedStates.remove(dir) }
-                    continue
+                    if mask & UInt32(IN_IGNORED) != 0 { stateWatches[wd] = nil; watchedStates[dir] = nil }
+                    // The same directory may also hold files a build reads (a shared CA, a
+                    // volume's files): then the event is an input's too.
+                    if watches[wd] == nil { continue }
                 }
                 if mask & UInt32(IN_IGNORED) != 0 { watches[wd] = nil; continue }
                 guard let w = watches[wd] else { continue }
@@ -193,6 +201,7 @@ public final class Watcher {
     @discardableResult
     func rebuild() -> ExitStatus {
         let start = Watcher.monotonic()
+        changedDuringBuild = false
         let commands = Commands(console: console)
         let (result, status) = commands.compile(request.build.inputs, frontEnd: frontEnd)
         guard let result else { return finish(start, status: status, objects: 0, written: 0, diagnostics: []) }
@@ -211,8 +220,9 @@ public final class Watcher {
             // State directories that exist are watched before the build reads them; those it
             // makes, after (and are then checked again by the next build).
             watchStates(program, madeNow: false)
+            defer { watchStates(program, madeNow: true) }
+            noteStateEvents()
             let output = try Builder.build(program, options: request.build.options, certs: backend, memo: request.once ? nil : memo)
-            watchStates(program, madeNow: true)
             output.notes.forEach(console.note)
             console.report(output.diagnostics)
             let all = result.diagnostics + output.diagnostics
@@ -226,21 +236,35 @@ public final class Watcher {
         }
     }
 
-    /// Watches each server's state directory that is not watched yet. `madeNow`: the build just
-    /// made or read it before its watch was in place, so what it saw there is not trusted.
+    /// Watches each server's state directory whose path is not watched, or names another
+    /// directory than the one watched. `madeNow`: the build just made or read it before its watch
+    /// was in place, so what it saw there is not trusted.
     private func watchStates(_ program: Program, madeNow: Bool) {
         guard inotify >= 0 else { return }
         let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF
             | IN_MOVE_SELF | IN_ATTRIB)
         for server in program.servers {
             let dir = request.build.state.directory(for: server)
-            guard !watchedStates.contains(dir), FileIO.isDirectory(dir) else { continue }
+            guard let identity = FileIdentity(directory: dir) else {
+                if watchedStates[dir] != nil { memo.stateChanged(dir) }  // gone: made again by the next build
+                continue
+            }
+            guard watchedStates[dir] != identity else { continue }
+            let replaced = watchedStates[dir] != nil
             let wd = inotify_add_watch(inotify, dir, mask)
             guard wd >= 0 else { memo.stateChanged(dir); continue }  // unwatched: never trusted
             stateWatches[wd] = dir
-            watchedStates.insert(dir)
-            if madeNow { memo.stateChanged(dir) }
+            watchedStates[dir] = identity
+            if madeNow || replaced { memo.stateChanged(dir) }
         }
+    }
+
+    /// Reads the events queued while the specs were compiled, just before the certificate pass:
+    /// a state change is then seen by this build. A spec change is kept for the next build.
+    private func noteStateEvents() {
+        guard inotify >= 0, let change = drainEvents() else { return }
+        if change == .overflow { frontEnd.reset(); memo.reset() }  // events lost: trust nothing kept
+        changedDuringBuild = true
     }
 
     private func writeOutput(_ output: BuildOutput) throws -> Int {
@@ -286,6 +310,19 @@ public final class Watcher {
         var parts = tm()
         localtime_r(&t, &parts)
         return parts.timeText
+    }
+}
+
+/// A directory as the file system knows it: a path that comes to name another directory (a
+/// symlink retargeted, a directory renamed into place) has another identity.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(directory path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
+        (device, inode) = (UInt64(st.st_dev), UInt64(st.st_ino))
     }
 }
 

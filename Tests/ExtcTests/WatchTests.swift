@@ -224,6 +224,49 @@ struct WatchTests {
         #expect(w.file(secret).contains(Data(cert.utf8).base64EncodedString()), "the Secret holds the certificate in the state")
     }
 
+    @Test("a state directory replaced by another is watched anew: a key deleted from the new one is re-issued")
+    func stateReplaced() throws {
+        let other = Self.minimal.replacingOccurrences(of: "hello", with: "other")
+        let w = try WatchSession(spec: Self.minimal, specArgument: "$DIR")
+        Paths.write(other, to: "\(w.dir)/other.ext")
+        #expect(w.waitForRebuilds(1))
+        func saveOther(_ n: Int) { Paths.write(other.replacingOccurrences(of: "  resource", with: "  replicas \(n)\n  resource"), to: "\(w.dir)/other.ext") }
+        let state = "\(w.dir)/state/hello"
+        // The directory moved aside and an empty one moved into its place.
+        rename(state, state + ".old")
+        mkdir(state + ".new", 0o700)
+        rename(state + ".new", state)
+        saveOther(3)
+        #expect(w.waitForRebuilds(2) && FileManager.default.fileExists(atPath: "\(state)/tls.key"), "\(w.stderrText)")
+        saveOther(4)
+        #expect(w.waitForRebuilds(3), "\(w.stderrText)")
+        for name in ["tls.crt", "tls.key"] { unlink("\(state)/\(name)") }
+        usleep(100_000)
+        saveOther(5)
+        #expect(w.waitForRebuilds(4), "\(w.stderrText)")
+        let cert = Paths.read("\(state)/tls.crt")
+        #expect(!cert.isEmpty && w.file("05-secret.hello.hello-tls.yaml").contains(Data(cert.utf8).base64EncodedString()), "\(w.stderrText)")
+    }
+
+    @Test("a file in a state directory that a spec reads (through a volume) rebuilds when it changes")
+    func stateFileAsInput() throws {
+        let w = try WatchSession(spec: Self.minimal, specArgument: "$DIR")
+        #expect(w.waitForRebuilds(1))
+        Paths.write("note-v1\n", to: "\(w.dir)/state/hello/note.txt")
+        let reader = Self.minimal.replacingOccurrences(of: "hello", with: "reader")
+            .replacingOccurrences(of: "  resource", with: "  volume trust {\n    files state/hello/note.txt\n    mount /etc/trust\n  }\n  resource")
+        Paths.write(reader, to: "\(w.dir)/reader.ext")
+        #expect(w.waitForRebuilds(2), "\(w.stderrText)")
+        func configMap() -> String {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: w.out)) ?? []
+            return names.filter { $0.contains("configmap.reader") }.map { w.file($0) }.joined()
+        }
+        #expect(configMap().contains("note-v1"), "\(w.stderrText)")
+        let seen = w.rebuilds
+        Paths.write("note-v2\n", to: "\(w.dir)/state/hello/note.txt")
+        #expect(w.waitForRebuilds(seen + 1) && configMap().contains("note-v2"), "\(w.stderrText)")
+    }
+
     @Test("--once builds and exits")
     func once() {
         let dir = Paths.temporaryDirectory()
