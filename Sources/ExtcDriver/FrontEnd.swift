@@ -117,11 +117,25 @@ public final class FrontEnd {
     }
 }
 
-/// What `stat` says of a file that changes whenever its bytes do: the inode (a rename over it
-/// makes a new one), the size, and the modification and change times.
-struct FileStamp: Equatable {
+/// A file or directory as the file system knows it: a path that comes to name another one (a
+/// rename over it, a symlink retargeted, a directory moved into place) has another identity.
+struct FileIdentity: Equatable {
     let device: UInt64
     let inode: UInt64
+
+    init(_ st: stat) { (device, inode) = (UInt64(st.st_dev), UInt64(st.st_ino)) }
+
+    init?(directory path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
+        self.init(st)
+    }
+}
+
+/// What `stat` says of a file that changes whenever its bytes do: its identity, the size, and
+/// the modification and change times.
+struct FileStamp: Equatable {
+    let identity: FileIdentity
     let size: Int
     let modified: Int
     /// The inode's change time, in nanoseconds.
@@ -130,8 +144,7 @@ struct FileStamp: Equatable {
     init?(_ path: String) {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        device = UInt64(st.st_dev)
-        inode = UInt64(st.st_ino)
+        identity = FileIdentity(st)
         size = Int(st.st_size)
         modified = Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
         changed = Int(st.st_ctim.tv_sec) * 1_000_000_000 + Int(st.st_ctim.tv_nsec)

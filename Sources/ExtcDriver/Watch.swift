@@ -313,19 +313,6 @@ public final class Watcher {
     }
 }
 
-/// A directory as the file system knows it: a path that comes to name another directory (a
-/// symlink retargeted, a directory renamed into place) has another identity.
-struct FileIdentity: Equatable {
-    let device: UInt64
-    let inode: UInt64
-
-    init?(directory path: String) {
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
-        (device, inode) = (UInt64(st.st_dev), UInt64(st.st_ino))
-    }
-}
-
 /// The write end of the self-pipe; set once, before the handler is installed.
 nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
 

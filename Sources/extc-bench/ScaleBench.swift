@@ -152,14 +152,6 @@ struct ScaleBench {
                   ratio(many, one), "≤ 5 ms, ≤ 2x")
     }
 
-    private func waitFor(_ nanoseconds: UInt64, _ what: String, _ done: () -> Bool) throws {
-        let deadline = now() + nanoseconds
-        while !done() {
-            guard now() < deadline else { throw BenchError("timed out waiting for \(what)") }
-            usleep(500)
-        }
-    }
-
     private func median(_ n: Int, _ body: () throws -> Void) throws -> Double {
         var s = Samples()
         for _ in 0..<n { s.add(try timed(body)) }

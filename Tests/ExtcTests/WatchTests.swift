@@ -201,51 +201,64 @@ struct WatchTests {
         #expect(settled <= 4 && w.rebuilds == settled, "\(w.stderrText)")
     }
 
+    /// A watch over two specs, hello and other, built once. Edits go to `other`, so hello's
+    /// results are kept unless the watch sees its state change.
+    struct TwoSpecs {
+        static let other = minimal.replacingOccurrences(of: "hello", with: "other")
+        static let secret = "05-secret.hello.hello-tls.yaml"
+        let w: WatchSession
+        var state: String { "\(w.dir)/state/hello" }
+
+        init() throws {
+            w = try WatchSession(spec: WatchTests.minimal, specArgument: "$DIR")
+            Paths.write(Self.other, to: "\(w.dir)/other.ext")
+            #expect(w.waitForRebuilds(1))
+        }
+
+        func saveOther(replicas n: Int) {
+            Paths.write(Self.other.replacingOccurrences(of: "  resource", with: "  replicas \(n)\n  resource"), to: "\(w.dir)/other.ext")
+        }
+
+        /// Deletes hello's serving pair, saves `other`, and waits for the build.
+        func deletePairAndSave(replicas n: Int) -> Bool {
+            for name in ["tls.crt", "tls.key"] { unlink("\(state)/\(name)") }
+            usleep(100_000)
+            saveOther(replicas: n)
+            return w.waitForRebuilds(w.rebuilds + 1)
+        }
+
+        /// The output's Secret holds the certificate now in the state.
+        var secretHoldsState: Bool {
+            let cert = Paths.read("\(state)/tls.crt")
+            return !cert.isEmpty && w.file(Self.secret).contains(Data(cert.utf8).base64EncodedString())
+        }
+    }
+
     @Test("certificate state removed while watching is re-issued by the next build, not reused from memory")
     func stateRemoved() throws {
-        // Two specs: the edit is to the other one, so hello's results would be kept if the
-        // watch did not see its state change.
-        let other = Self.minimal.replacingOccurrences(of: "hello", with: "other")
-        let w = try WatchSession(spec: Self.minimal, specArgument: "$DIR")
-        Paths.write(other, to: "\(w.dir)/other.ext")
-        #expect(w.waitForRebuilds(1))
-        let secret = "05-secret.hello.hello-tls.yaml"
-        let before = w.file(secret)
-        Paths.write(other.replacingOccurrences(of: "  resource", with: "  replicas 3\n  resource"), to: "\(w.dir)/other.ext")
-        #expect(w.waitForRebuilds(2) && w.file(secret) == before, "an edit keeps the material")
-        Paths.write(other.replacingOccurrences(of: "  resource", with: "  replicas 4\n  resource"), to: "\(w.dir)/other.ext")
+        let t = try TwoSpecs(), w = t.w
+        let before = w.file(TwoSpecs.secret)
+        t.saveOther(replicas: 3)
+        #expect(w.waitForRebuilds(2) && w.file(TwoSpecs.secret) == before, "an edit keeps the material")
+        t.saveOther(replicas: 4)
         #expect(w.waitForRebuilds(3) && w.statusLines.last?.contains("(1 of 2 servers kept)") == true, "\(w.stderrText)")
-        for name in ["tls.crt", "tls.key"] { unlink("\(w.dir)/state/hello/\(name)") }
-        usleep(100_000)
-        Paths.write(other.replacingOccurrences(of: "  resource", with: "  replicas 5\n  resource"), to: "\(w.dir)/other.ext")
-        #expect(w.waitForRebuilds(4), "\(w.stderrText)")
-        let cert = Paths.read("\(w.dir)/state/hello/tls.crt")
-        #expect(!cert.isEmpty && w.file(secret) != before, "\(w.stderrText)")
-        #expect(w.file(secret).contains(Data(cert.utf8).base64EncodedString()), "the Secret holds the certificate in the state")
+        #expect(t.deletePairAndSave(replicas: 5), "\(w.stderrText)")
+        #expect(w.file(TwoSpecs.secret) != before && t.secretHoldsState, "the Secret holds the certificate in the state: \(w.stderrText)")
     }
 
     @Test("a state directory replaced by another is watched anew: a key deleted from the new one is re-issued")
     func stateReplaced() throws {
-        let other = Self.minimal.replacingOccurrences(of: "hello", with: "other")
-        let w = try WatchSession(spec: Self.minimal, specArgument: "$DIR")
-        Paths.write(other, to: "\(w.dir)/other.ext")
-        #expect(w.waitForRebuilds(1))
-        func saveOther(_ n: Int) { Paths.write(other.replacingOccurrences(of: "  resource", with: "  replicas \(n)\n  resource"), to: "\(w.dir)/other.ext") }
-        let state = "\(w.dir)/state/hello"
+        let t = try TwoSpecs(), w = t.w, state = t.state
         // The directory moved aside and an empty one moved into its place.
         rename(state, state + ".old")
         mkdir(state + ".new", 0o700)
         rename(state + ".new", state)
-        saveOther(3)
+        t.saveOther(replicas: 3)
         #expect(w.waitForRebuilds(2) && FileManager.default.fileExists(atPath: "\(state)/tls.key"), "\(w.stderrText)")
-        saveOther(4)
+        t.saveOther(replicas: 4)
         #expect(w.waitForRebuilds(3), "\(w.stderrText)")
-        for name in ["tls.crt", "tls.key"] { unlink("\(state)/\(name)") }
-        usleep(100_000)
-        saveOther(5)
-        #expect(w.waitForRebuilds(4), "\(w.stderrText)")
-        let cert = Paths.read("\(state)/tls.crt")
-        #expect(!cert.isEmpty && w.file("05-secret.hello.hello-tls.yaml").contains(Data(cert.utf8).base64EncodedString()), "\(w.stderrText)")
+        #expect(t.deletePairAndSave(replicas: 5), "\(w.stderrText)")
+        #expect(t.secretHoldsState, "\(w.stderrText)")
     }
 
     @Test("a file in a state directory that a spec reads (through a volume) rebuilds when it changes")
