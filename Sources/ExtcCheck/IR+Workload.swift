@@ -96,6 +96,9 @@ public struct ServingDialect: Sendable {
     public let initialDelay: Located<Int>?
     public let period: Located<Int>?
     public let failureThreshold: Located<Int>?
+    /// Each probe's `timeoutSeconds`; nil: Kubernetes' (1 s). With extc's etcd it defaults to 5 s,
+    /// above the 2 s k8s.io/apiserver gives its etcd check in `/livez` and `/readyz`.
+    public let timeout: Located<Int>?
 
     /// The flags extc passes itself: the port flag, and the cert and key flags or the cert-dir flag.
     public var managedFlags: [String] {

@@ -13,7 +13,9 @@ extension ServerChecker {
         FieldSpec("files", values: 1...Int.max), FieldSpec("mount"), FieldSpec("read-only", values: 0...0),
     ])
 
-    mutating func checkPod(_ entry: Entry?, replicas: Int) -> PodSettings? {
+    /// `sidecar`: the server keeps its store in its pod, so a new pod replaces the old one
+    /// (`Recreate`) and rolling-update settings do not apply (E0134).
+    mutating func checkPod(_ entry: Entry?, replicas: Int, sidecar: Located<Storage.Mode>?) -> PodSettings? {
         let f = Fields(entry?.block?.entries ?? [], in: "pod", owner: entry?.head.span ?? home, table: Self.podFields, diagnostics: &bag)
         let annotations = f["annotations"].map { checkMetadata($0.block!, labels: false) } ?? []
         let labels = f["labels"].map { checkMetadata($0.block!, labels: true) } ?? []
@@ -24,6 +26,11 @@ extension ServerChecker {
         let spread = f["spread"].map { choice($0.args[0], "spread", ["nodes", "none"]) }.map { $0?.value == "nodes" } ?? (replicas >= 2)
         let surge = f["max-surge"].map { intOrPercent($0.args[0], "max-surge") }
         let unavailable = f["max-unavailable"].map { intOrPercent($0.args[0], "max-unavailable") }
+        for field in ["max-surge", "max-unavailable"] { if let sidecar, let e = f[field] {
+            error(.sidecarReplicas, "`\(field)` rolls a `storage sidecar` server's pods, so two pods with two stores would serve at once",
+                  e.head.span, note: "no rolling update with a sidecar store", labels: [Label(sidecar.span, "one etcd per pod: its pod is replaced (Recreate)")],
+                  help: "remove it, or use `storage cluster`, whose one etcd every pod shares")
+        } }
         guard let identity, priority ?? Located("", home) != nil, surge ?? Located("", home) != nil,
               unavailable ?? Located("", home) != nil else { return nil }
         return PodSettings(annotations: annotations, labels: labels, priorityClass: priority ?? nil, nodeSelector: nodeSelector,

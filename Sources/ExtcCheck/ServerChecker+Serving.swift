@@ -5,10 +5,18 @@ extension ServerChecker {
     static let servingFields = FieldTable([
         FieldSpec("port-flag"), FieldSpec("cert-flag"), FieldSpec("key-flag"), FieldSpec("cert-dir", values: 1...4),
         FieldSpec("readiness"), FieldSpec("liveness"), FieldSpec("startup"),
-        FieldSpec("initial-delay"), FieldSpec("period"), FieldSpec("failure-threshold"),
+        FieldSpec("initial-delay"), FieldSpec("period"), FieldSpec("failure-threshold"), FieldSpec("timeout"),
     ])
 
-    mutating func checkServing(_ entry: Entry?) -> ServingDialect? {
+    /// The probe timeout with extc's etcd: above k8s.io/apiserver's 2 s etcd health and readiness
+    /// checks (`DefaultHealthcheckTimeout`, `DefaultReadinessTimeout`), which `/livez` and
+    /// `/readyz` run.
+    static let storageProbeTimeout = 5
+
+    /// `storage`: the mode of extc's etcd, which picks two defaults: the probe timeout, and (for
+    /// `cluster`, whose members start apart from the server) a startupProbe on `/livez`, so the
+    /// server is not restarted while etcd forms.
+    mutating func checkServing(_ entry: Entry?, storage: Located<Storage.Mode>?) -> ServingDialect? {
         let f = Fields(entry?.block?.entries ?? [], in: "serving", owner: entry?.head.span ?? home, table: Self.servingFields, diagnostics: &bag)
         func flag(_ field: String, _ fallback: String) -> Located<String>? {
             guard let v = f[field]?.args[0] else { return Located(fallback, home) }
@@ -30,15 +38,20 @@ extension ServerChecker {
         }
         let port = flag("port-flag", "--secure-port"), cert = flag("cert-flag", "--tls-cert-file"), key = flag("key-flag", "--tls-private-key-file")
         let certDir = f["cert-dir"].map { checkCertDir($0) }
-        let readiness = path("readiness", "/readyz"), liveness = path("liveness", "/livez"), startup = path("startup", nil)
+        let readiness = path("readiness", "/readyz"), liveness = path("liveness", "/livez")
+        let startup = f["startup"] == nil && storage?.value == .cluster ? .some(Located("/livez", storage!.span)) : path("startup", nil)
         let delay = f["initial-delay"].map { seconds($0.args[0], "initial-delay", 0...3600) }
         let period = f["period"].map { seconds($0.args[0], "period", 1...3600) }
         let failures = f["failure-threshold"].map { int($0.args[0], "failure-threshold", 1...100) }
+        let timeout = f["timeout"].map { seconds($0.args[0], "timeout", 1...600) }
+            ?? storage.map { Located(Self.storageProbeTimeout, $0.span) }
         guard let port, let cert, let key, let r = readiness ?? nil, let l = liveness ?? nil, let startup,
-              certDir ?? .some(nil) != nil, delay ?? .some(nil) != nil, period ?? .some(nil) != nil, failures ?? .some(nil) != nil
+              certDir ?? .some(nil) != nil, delay ?? .some(nil) != nil, period ?? .some(nil) != nil, failures ?? .some(nil) != nil,
+              timeout ?? .some(nil) != nil
         else { return nil }
         return ServingDialect(portFlag: port, certFlag: cert, keyFlag: key, certDir: certDir ?? nil, readiness: r, liveness: l,
-                              startup: startup, initialDelay: delay ?? nil, period: period ?? nil, failureThreshold: failures ?? nil)
+                              startup: startup, initialDelay: delay ?? nil, period: period ?? nil, failureThreshold: failures ?? nil,
+                              timeout: timeout ?? nil)
     }
 
     /// `cert-dir PATH [CERT KEY] [FLAG | none]`: defaults `tls.crt tls.key --cert-dir`.

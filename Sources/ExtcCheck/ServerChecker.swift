@@ -80,14 +80,14 @@ struct ServerChecker {
             ?? Located(storageEntry?.args.first?.text == Storage.Mode.sidecar.rawValue ? 1 : 2, home)
         let library = f["library"].map { checkLibrary($0.args[0]) } ?? Located(LibraryRBAC.newest, home)
         let storage = storageEntry.flatMap { checkStorage($0, name: name, group: groups?.first?.name, replicas: replicas, replicasGiven: f.has("replicas")) }
-        let serving = checkServing(f["serving"])
+        let serving = checkServing(f["serving"], storage: storage?.mode)
         let argValues = f.every("args").flatMap(\.args)
         let args = argValues.map { checkArg($0, storage: storageEntry, serving: serving) }
         let command = checkCommand(f["command"], args: args, argValues: argValues)
         let env = f["env"].map { checkEnv($0.block!) } ?? []
         let ports = f["ports"].map { checkPorts($0.block!, securePort: port) } ?? []
         let volumes = checkVolumes(f.every("volume"))
-        let pod = checkPod(f["pod"], replicas: replicas?.value ?? 1)
+        let pod = checkPod(f["pod"], replicas: replicas?.value ?? 1, sidecar: storage.flatMap { $0.mode.value == .sidecar ? $0.mode : nil })
         let requests = f["requests"].map { checkQuantities($0.block!, "requests") } ?? defaultRequests
         let limits = f["limits"].map { checkQuantities($0.block!, "limits") } ?? defaultLimits
         let rules = library.map { lib in

@@ -11,7 +11,10 @@ extension ServerLowering {
         ])
         let rolling = Node.compact([("maxSurge", server.pod.maxSurge.map { Self.intOrString($0.value) }),
                                     ("maxUnavailable", server.pod.maxUnavailable.map { Self.intOrString($0.value) })])
-        let strategy: Node? = rolling.fields.isEmpty ? nil : ["type": "RollingUpdate", "rollingUpdate": rolling]
+        // A sidecar store lives and dies with its pod: the old pod goes before the new one starts,
+        // so two stores never serve at once (the checker refuses rolling settings with it).
+        let strategy: Node? = server.storage?.mode.value == .sidecar ? ["type": "Recreate"]
+            : rolling.fields.isEmpty ? nil : ["type": "RollingUpdate", "rollingUpdate": rolling]
         let spec = Node.compact([("replicas", .int(server.replicas.value)), ("selector", ["matchLabels": .strings(n.selector)]),
                                  ("strategy", strategy), ("template", template)])
         return object("apps/v1", "Deployment", n.deployment, namespace: n.namespace, origin: server.image.span, [("spec", spec)])
@@ -101,6 +104,7 @@ extension ServerLowering {
             .compact([("httpGet", ["path": .string(path.value), "port": .string(ServerNames.portName), "scheme": "HTTPS"]),
                       ("initialDelaySeconds", startup ? nil : s.initialDelay.map { .int($0.value) }),
                       ("periodSeconds", s.period.map { .int($0.value) }),
+                      ("timeoutSeconds", s.timeout.map { .int($0.value) }),
                       ("failureThreshold", startup ? .int(30) : s.failureThreshold.map { .int($0.value) })])
         }
         let env: [Node] = server.env.map { e in

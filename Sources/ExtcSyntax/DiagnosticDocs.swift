@@ -156,11 +156,13 @@ extension DiagnosticCode {
             control read at each version from 1.27 to 1.36 (README, "The server's own RBAC") and
             grants that by default. For another version, write the server's `allow` rules in full.
             """)
-        case .sidecarReplicas: return ("a sidecar etcd with more than one replica", """
+        case .sidecarReplicas: return ("a sidecar etcd in more than one pod", """
             `storage sidecar` puts one etcd member in each pod, with its data in an emptyDir, so
             every replica would keep its own separate store and clients would see objects come and
             go between requests. Use `replicas 1` (the default with a sidecar), or `storage cluster`,
-            which runs one etcd that every replica shares.
+            which runs one etcd that every replica shares. For the same reason a sidecar server's
+            Deployment replaces its pod (`Recreate`) instead of rolling it, and `max-surge` or
+            `max-unavailable`, which would run an old and a new pod side by side, are refused.
             """)
         case .storageFieldForMode: return ("storage field of the other mode", """
             `members`, `size` and `storage-class` describe the StatefulSet of `storage cluster`. A
