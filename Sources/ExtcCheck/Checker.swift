@@ -22,7 +22,7 @@ public enum Checker {
             }
             if let s = ServerChecker.check(entry, diagnostics: &bag) { servers.append(s) }
         }
-        return FileCheck(servers: servers, diagnostics: bag.items)
+        return FileCheck(servers: servers, keys: servers.map(CrossKeys.init), diagnostics: bag.items)
     }
 
     /// The program of every file's servers, with the findings across files.
@@ -30,7 +30,7 @@ public enum Checker {
         var bag = DiagnosticBag()
         for c in checks { bag.add(contentsOf: c.diagnostics) }
         let servers = checks.flatMap(\.servers)
-        crossCheck(servers, &bag)
+        crossCheck(servers, checks.flatMap(\.keys), &bag)
         let ds = bag.items.sortedBySource()
         return (bag.hasErrors ? nil : Program(servers: servers), ds)
     }
@@ -38,40 +38,56 @@ public enum Checker {
     /// What `checkFile` found in one file.
     public struct FileCheck: Sendable {
         public let servers: [APIServer]
+        /// Each server's names that must be unique across servers, in `servers`' order.
+        let keys: [CrossKeys]
         public let diagnostics: [Diagnostic]
     }
 
+    /// The names of one server that no other may share, made once when its file is checked (a
+    /// watch then compares a thousand servers' names without building a string).
+    struct CrossKeys: Sendable {
+        /// `VERSION.GROUP`, with the version's span.
+        let apiServices: [(name: String, span: Span)]
+        /// `APIServer.rbacObjects`.
+        let rbac: [(key: String, name: Located<String>)]
+        /// `NAMESPACE/SERVICE`.
+        let service: String
+
+        init(_ s: APIServer) {
+            apiServices = s.groups.flatMap { g in g.versions.map { v in ("\(v.name.value).\(g.name.value)", v.name.span) } }
+            rbac = s.rbacObjects
+            service = "\(s.namespace.value)/\(s.service.value)"
+        }
+    }
+
     /// Findings that involve two servers (possibly in two files).
-    static func crossCheck(_ servers: [APIServer], _ bag: inout DiagnosticBag) {
-        var names: [String: Span] = [:]
-        var apiServices: [String: Span] = [:]
-        var services: [String: Span] = [:]
+    static func crossCheck(_ servers: [APIServer], _ keys: [CrossKeys], _ bag: inout DiagnosticBag) {
+        var names: [String: Span] = Dictionary(minimumCapacity: servers.count)
+        var apiServices: [String: Span] = Dictionary(minimumCapacity: keys.reduce(0) { $0 + $1.apiServices.count })
+        var services: [String: Span] = Dictionary(minimumCapacity: servers.count)
         /// Where each RBAC object was named, and the server whose default name it is (nil: given).
-        var rbac: [String: (Span, String?)] = [:]
+        var rbac: [String: (Span, String?)] = Dictionary(minimumCapacity: keys.reduce(0) { $0 + $1.rbac.count })
         /// Records `key` at `span`, or reports the clash with where it was first seen.
         func once(_ seen: inout [String: Span], _ key: String, _ span: Span, _ clash: (Span) -> Diagnostic) {
             if let first = seen[key] { bag.add(clash(first)) } else { seen[key] = span }
         }
-        for s in servers {
+        for (s, k) in zip(servers, keys) {
             let duplicate = names[s.name.value] != nil
             once(&names, s.name.value, s.name.span) { first in
                 Diagnostic(.duplicateServer, "apiserver `\(s.name.value)` is defined twice", at: s.name.span,
                            note: "defined again here", labels: [Label(first, "first defined here")],
                            help: "rename one; the name names its Deployment, ServiceAccount and RBAC objects")
             }
-            for g in s.groups {
-                for v in g.versions {
-                    let key = "\(v.name.value).\(g.name.value)"
-                    once(&apiServices, key, v.name.span) { first in
-                        Diagnostic(.duplicateAPIService, "APIService `\(key)` is served by two apiservers", at: v.name.span,
-                                   note: "served here", labels: [Label(first, "and here")], help: "serve each group/version from one apiserver")
-                    }
+            for (key, span) in k.apiServices {
+                once(&apiServices, key, span) { first in
+                    Diagnostic(.duplicateAPIService, "APIService `\(key)` is served by two apiservers", at: span,
+                               note: "served here", labels: [Label(first, "and here")], help: "serve each group/version from one apiserver")
                 }
             }
             // Within one server or across two: defaults never clash (server names are unique),
             // so a clash always involves a name the spec gave.
             // A second server of one name clashes in every object; E0120 above says it once.
-            for (key, name) in s.rbacObjects where !duplicate {
+            for (key, name) in k.rbac where !duplicate {
                 let owner = name.span == s.span ? s.name.value : nil
                 if let (first, firstOwner) = rbac[key] {
                     // Point at the name the spec gave; a default is the label.
@@ -81,7 +97,7 @@ public enum Checker {
                     rbac[key] = (name.span, owner)
                 }
             }
-            let svc = "\(s.namespace.value)/\(s.service.value)"
+            let svc = k.service
             once(&services, svc, s.service.span) { first in
                 Diagnostic(.duplicateService, "Service `\(svc)` is used by two apiservers", at: s.service.span,
                            note: "used here", labels: [Label(first, "and here")], help: "give each apiserver its own `service` name")

@@ -11,7 +11,10 @@ public struct Program: Sendable {
     public init(servers: [APIServer]) { self.servers = servers.sorted { $0.name.value < $1.name.value } }
 }
 
-public struct APIServer: Sendable {
+/// A class, not a struct: the IR is immutable once checked, and each server is passed, kept and
+/// sorted many times per build (a watch keeps a thousand), so a copy is one reference, not one
+/// per field.
+public final class APIServer: Sendable {
     public let name: Located<String>
     /// The `apiserver NAME` head: where defaults and whole-server findings point.
     public let span: Span
@@ -55,6 +58,24 @@ public struct APIServer: Sendable {
     public let createServiceAccount: Bool
     /// Warnings the spec acknowledges for this server (`acknowledge W0003`): not reported.
     public let acknowledged: [Located<DiagnosticCode>]
+
+    public init(name: Located<String>, span: Span, groups: [ServedGroup], namespace: Located<String>,
+                createNamespace: Bool, service: Located<String>, port: Located<Int>, image: Located<ImageReference>,
+                pullPolicy: Located<String>, replicas: Located<Int>, command: [Located<String>], args: [Located<String>],
+                env: [EnvVar], ports: [ExtraPort], volumes: [Volume], pod: PodSettings, serving: ServingDialect,
+                requests: [KeyValue], limits: [KeyValue], rules: [PolicyRule], userRoles: UserRoleNames,
+                rbacNames: RBACNames, certs: CertSettings, labels: [KeyValue], annotations: [KeyValue],
+                library: Located<LibraryVersion>, storage: Storage?, selector: [KeyValue], serviceAccount: Located<String>,
+                createServiceAccount: Bool, acknowledged: [Located<DiagnosticCode>]) {
+        self.name = name; self.span = span; self.groups = groups; self.namespace = namespace
+        self.createNamespace = createNamespace; self.service = service; self.port = port; self.image = image
+        self.pullPolicy = pullPolicy; self.replicas = replicas; self.command = command; self.args = args; self.env = env
+        self.ports = ports; self.volumes = volumes; self.pod = pod; self.serving = serving; self.requests = requests
+        self.limits = limits; self.rules = rules; self.userRoles = userRoles; self.rbacNames = rbacNames
+        self.certs = certs; self.labels = labels; self.annotations = annotations; self.library = library
+        self.storage = storage; self.selector = selector; self.serviceAccount = serviceAccount
+        self.createServiceAccount = createServiceAccount; self.acknowledged = acknowledged
+    }
 
     /// The in-cluster DNS name the serving certificate is issued for.
     public var serviceHost: String { "\(service.value).\(namespace.value).svc" }

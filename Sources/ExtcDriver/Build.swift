@@ -64,9 +64,11 @@ public enum Builder {
         let documents = try Self.documents(made, reused: reused, previous: previous, format: options.format)
         if let memo {
             memo.record(servers.indices.map { i in
-                BuildMemo.Entry(revision: memo.revision(of: servers[i]), outcome: outcomes[i], checkedAt: known[i] ? previous[i]!.checkedAt : now,
-                                tls: tls[i], format: options.format, objects: made[i], kept: kept[i], checks: checks[i],
-                                documents: documents?[i])
+                // Everything kept (the outcome too): the entry stands as it is.
+                if known[i], reused[i], let p = previous[i], p.kept == kept[i], documents == nil || p.documents != nil { return p }
+                return BuildMemo.Entry(revision: memo.revision(of: servers[i]), outcome: outcomes[i], checkedAt: known[i] ? previous[i]!.checkedAt : now,
+                                       tls: tls[i], format: options.format, objects: made[i], kept: kept[i], checks: checks[i],
+                                       documents: documents?[i])
             }, servers: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
                                                          objects: reused.filter { $0 }.count))
         }

@@ -21,7 +21,8 @@ import ExtcSyntax
 /// - Objects, cross-object findings and texts are reused only with the same material and format;
 ///   findings only when the server keeps the same objects after namespaces are shared out.
 public final class BuildMemo {
-    struct Entry {
+    /// A class: a build reads several fields of each of a thousand entries, never copying one.
+    final class Entry {
         /// The spec file's parse the server came from; nil: the server is never reused.
         let revision: Int?
         let outcome: CertOutcome
@@ -34,6 +35,12 @@ public final class BuildMemo {
         let kept: [Int]
         let checks: [Diagnostic]
         let documents: [String]?
+
+        init(revision: Int?, outcome: CertOutcome, checkedAt: Int, tls: ServerTLS, format: OutputFormat, objects: [KubeObject],
+             kept: [Int], checks: [Diagnostic], documents: [String]?) {
+            (self.revision, self.outcome, self.checkedAt, self.tls, self.format) = (revision, outcome, checkedAt, tls, format)
+            (self.objects, self.kept, self.checks, self.documents) = (objects, kept, checks, documents)
+        }
     }
 
     /// What the last build reused: servers whose certificates were not checked again, and servers
@@ -94,7 +101,7 @@ public final class BuildMemo {
     /// This build's entries; servers that are gone are dropped.
     func record(_ new: [Entry], servers: [APIServer], reuse: Reuse) {
         lastReuse = reuse
-        entries = [:]
+        entries = Dictionary(minimumCapacity: servers.count)
         for (server, entry) in zip(servers, new) { entries[server.name.value] = entry }
         changedStates.removeAll()
     }

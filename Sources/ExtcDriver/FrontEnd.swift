@@ -11,7 +11,8 @@ import Glibc
 /// its times are further in the past, so a quick second write is never missed, even on a file
 /// system that keeps whole seconds.
 public final class FrontEnd {
-    private struct Parsed {
+    /// A class: kept per file and looked up per server on every build, so never copied field by field.
+    private final class Parsed {
         let bytes: [UInt8]
         let syntax: FileSyntax
         let diagnostics: [Diagnostic]
@@ -21,6 +22,10 @@ public final class FrontEnd {
         let revision: Int
         /// The file as it was when read; nil: read it again next time.
         let stamp: FileStamp?
+
+        init(bytes: [UInt8], syntax: FileSyntax, diagnostics: [Diagnostic], checked: Checker.FileCheck?, revision: Int, stamp: FileStamp?) {
+            (self.bytes, self.syntax, self.diagnostics, self.checked, self.revision, self.stamp) = (bytes, syntax, diagnostics, checked, revision, stamp)
+        }
     }
 
     private var cache: [String: Parsed] = [:]

@@ -238,15 +238,18 @@ public final class Watcher {
 
     /// Watches each server's state directory whose path is not watched, or names another
     /// directory than the one watched. `madeNow`: the build just made or read it before its watch
-    /// was in place, so what it saw there is not trusted.
+    /// was in place, so what it saw there is not trusted. A build makes directories but never
+    /// replaces one, so after it only paths not watched before it need a look.
     private func watchStates(_ program: Program, madeNow: Bool) {
         guard inotify >= 0 else { return }
         let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF
             | IN_MOVE_SELF | IN_ATTRIB)
         for server in program.servers {
             let dir = request.build.state.directory(for: server)
+            if madeNow, watchedStates[dir] != nil { continue }
             guard let identity = FileIdentity(directory: dir) else {
-                if watchedStates[dir] != nil { memo.stateChanged(dir) }  // gone: made again by the next build
+                // Gone: made again by the build, and watched after it.
+                if watchedStates.removeValue(forKey: dir) != nil { memo.stateChanged(dir) }
                 continue
             }
             guard watchedStates[dir] != identity else { continue }
@@ -269,7 +272,9 @@ public final class Watcher {
 
     private func writeOutput(_ output: BuildOutput) throws -> Int {
         switch request.build.target {
-        case .file(let path): return try OutputWriter.write(output.files[0], toFile: path) ? 1 : 0
+        // Not synced: the stream is derived, rewritten on every save, and checked against the
+        // specs by the watch's first build, which rewrites whatever a crash left behind.
+        case .file(let path): return try OutputWriter.write(output.files[0], toFile: path, durable: false) ? 1 : 0
         case .directory(let dir): return try OutputWriter.write(output.files, toDirectory: dir, withheld: output.withheld).written.count
         case .stdout: return 0
         }

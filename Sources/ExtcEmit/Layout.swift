@@ -18,9 +18,25 @@ public enum Layout: String, Sendable, CaseIterable {
 /// One file of a build's output, relative to the output directory (stream: the whole output).
 public struct OutputFile: Sendable, Equatable {
     public let name: String
-    public let contents: String
+    /// The text in pieces, end to end: a stream's documents, which are compared with the file on
+    /// disk and written piece by piece, never joined into one large string (`contents` joins them).
+    public let pieces: [String]
     /// Holds private key material: mode 0600, listed in the layout's .gitignore.
     public let sensitive: Bool
+
+    public init(name: String, contents: String, sensitive: Bool) { self.init(name: name, pieces: [contents], sensitive: sensitive) }
+
+    public init(name: String, pieces: [String], sensitive: Bool) {
+        (self.name, self.pieces, self.sensitive) = (name, pieces, sensitive)
+    }
+
+    /// The whole text.
+    public var contents: String { pieces.count == 1 ? pieces[0] : pieces.concatenated() }
+
+    /// Files are equal when their names, texts and sensitivity are, however the texts are split.
+    public static func == (a: OutputFile, b: OutputFile) -> Bool {
+        a.name == b.name && a.sensitive == b.sensitive && (a.pieces == b.pieces || a.contents == b.contents)
+    }
 }
 
 public enum Layouts {
@@ -49,7 +65,7 @@ public enum Layouts {
         if layout == .stream {
             let kept = all.indices.filter { includeSecrets || !all[$0].sensitive }
             if let texts {  // YAML: the documents end to end
-                return [OutputFile(name: "", contents: kept.map { texts[$0] }.concatenated(), sensitive: kept.contains { all[$0].sensitive })]
+                return [OutputFile(name: "", pieces: kept.map { texts[$0] }, sensitive: kept.contains { all[$0].sensitive })]
             }
             return try allFiles(kept.map { all[$0] }, layout: layout, format: format, documents: nil)
         }
@@ -167,15 +183,17 @@ public enum OutputWriter {
     }
 
     /// Writes one stream file; returns whether it changed. A device or FIFO is written straight
-    /// through (and counts as changed), never read back.
-    public static func write(_ file: OutputFile, toFile path: String, dryRun: Bool = false) throws -> Bool {
+    /// through (and counts as changed), never read back. The file is always replaced atomically;
+    /// `durable` false skips its fsyncs (a watch, whose first build rewrites whatever a crash
+    /// left, and which would otherwise sync a large stream on every save).
+    public static func write(_ file: OutputFile, toFile path: String, dryRun: Bool = false, durable: Bool = true) throws -> Bool {
         let mode: mode_t = file.sensitive ? 0o600 : 0o644
         let dir = FileIO.directory(of: path)
         if !dryRun, !FileIO.isDirectory(dir) {
             throw IOError(path, FileIO.exists(dir) ? "\(dir) is not a directory" : "the directory \(dir) does not exist; create it first (extc makes only --out-dir directories)")
         }
-        if dryRun { return !FileIO.holds(Array(file.contents.utf8), at: path, mode: mode) }
-        return try FileIO.write(file.contents, to: path, mode: mode)
+        if dryRun { return !FileIO.holds(pieces: file.pieces, at: path, mode: mode) }
+        return try FileIO.write(pieces: file.pieces, to: path, mode: mode, durable: durable)
     }
 }
 

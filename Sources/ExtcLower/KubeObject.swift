@@ -2,7 +2,9 @@ import ExtcCheck
 import ExtcSyntax
 
 /// One generated Kubernetes object.
-public struct KubeObject: Sendable {
+/// A class, not a struct: objects are immutable once made, and a build orders, filters and keeps
+/// them (a watch, per server, between builds), so a copy is one reference, not one per field.
+public final class KubeObject: Sendable {
     public let kind: String
     public let apiVersion: String
     public let name: String
@@ -14,6 +16,9 @@ public struct KubeObject: Sendable {
     public let origin: Span
     /// Holds private key material (the TLS Secret).
     public let sensitive: Bool
+    /// Where the kind goes in apply order: namespaces and identities first, APIServices last;
+    /// unknown kinds after every known one.
+    public let rank: Int
 
     public init(kind: String, apiVersion: String, name: String, namespace: String?, body: Node, origin: Span, sensitive: Bool) {
         self.kind = kind
@@ -23,10 +28,8 @@ public struct KubeObject: Sendable {
         self.body = body
         self.origin = origin
         self.sensitive = sensitive
+        self.rank = KubeObject.applyOrder.firstIndex(of: kind) ?? KubeObject.applyOrder.count
     }
-
-    /// Where the kind goes in apply order: namespaces and identities first, APIServices last.
-    public var rank: Int { KubeObject.applyOrder.firstIndex(of: kind) ?? KubeObject.applyOrder.count }
 
     public static let applyOrder = [
         "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Secret", "ConfigMap",

@@ -26,10 +26,10 @@ public enum Lowering {
         // sort in linear time (positions only; the objects are large values).
         var buckets: [[(server: Int, object: Int)]] = []
         for (s, objects) in perServer.enumerated() {
-            for (i, o) in objects.enumerated() where o.kind != "Namespace" || namespaces.insert(o.name).inserted {
-                let rank = max(0, o.rank)
-                while buckets.count <= rank { buckets.append([]) }
-                buckets[rank].append((s, i))
+            // Rank 0 is `Namespace`: one per name, the first server's.
+            for (i, o) in objects.enumerated() where o.rank != 0 || namespaces.insert(o.name).inserted {
+                while buckets.count <= o.rank { buckets.append([]) }
+                buckets[o.rank].append((s, i))
             }
         }
         return buckets.flatMap { $0 }

@@ -89,33 +89,6 @@ public enum FileIO {
         return kind != S_IFREG && kind != S_IFDIR
     }
 
-    /// The bytes of a regular file at `path`, if it holds exactly `bytes` with `mode`; never
-    /// opens anything else (a FIFO would block, a device would be consumed).
-    public static func holds(_ bytes: [UInt8], at path: String, mode: mode_t) -> Bool {
-        bytes.withUnsafeBytes { holds($0, at: path, mode: mode) }
-    }
-
-    static func holds(_ bytes: UnsafeRawBufferPointer, at path: String, mode: mode_t) -> Bool {
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o777 == mode,
-              Int(st.st_size) == bytes.count else { return false }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        // Compared a chunk at a time: a large output is never held twice.
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var offset = 0
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0, Glibc.errno == EINTR { continue }
-            guard n >= 0 else { return false }
-            if n == 0 { return offset == bytes.count }
-            guard offset + n <= bytes.count else { return false }
-            guard chunk.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + offset, n) == 0 }) else { return false }
-            offset += n
-        }
-    }
-
     /// Writes with `mode` by the rules above; returns false (and writes nothing) when a regular
     /// file already holds exactly these bytes with this mode.
     /// `durable` false (for caches and records that the next build can rebuild) skips both
@@ -133,14 +106,36 @@ public enum FileIO {
     }
 
     private static func write(_ bytes: UnsafeRawBufferPointer, to path: String, mode: mode_t, durable: Bool) throws -> Bool {
+        try write(Payload(count: bytes.count, holds: { holds(bytes, at: $0, mode: $1) }, writeAll: { writeAll($0, bytes) }),
+                  to: path, mode: mode, durable: durable)
+    }
+
+    /// As `write(_:to:)`, for text in pieces end to end (a stream's documents): compared with the
+    /// file and written through one small buffer, never joined into one large string.
+    @discardableResult
+    public static func write(pieces: [String], to path: String, mode: mode_t = 0o644, durable: Bool = true) throws -> Bool {
+        try write(Payload(count: pieces.reduce(0) { $0 + $1.utf8.count }, holds: { holds(pieces: pieces, at: $0, mode: $1) },
+                          writeAll: { writeAll($0, pieces: pieces) }),
+                  to: path, mode: mode, durable: durable)
+    }
+
+    /// What a write puts in a file: whether a file already holds it, and how to write it all to a
+    /// descriptor (false on any error, errno telling which). Used only within the call it is made for.
+    private struct Payload {
+        let count: Int
+        let holds: (_ path: String, _ mode: mode_t) -> Bool
+        let writeAll: (_ fd: Int32) -> Bool
+    }
+
+    private static func write(_ payload: Payload, to path: String, mode: mode_t, durable: Bool) throws -> Bool {
         let target = try followLinks(path)
         if isSpecial(target) {
-            try writeThrough(bytes, to: target, shownAs: path)
+            try writeThrough(payload, to: target, shownAs: path)
             return true
         }
         if isDirectory(target) { throw IOError(path, "is a directory") }
-        if holds(bytes, at: target, mode: mode) { return false }
-        try replace(target, with: bytes, mode: mode, shownAs: path, durable: durable)
+        if payload.holds(target, mode) { return false }
+        try replace(target, with: payload, mode: mode, shownAs: path, durable: durable)
         return true
     }
 
@@ -159,11 +154,11 @@ public enum FileIO {
         throw IOError(path, "too many levels of symbolic links")
     }
 
-    private static func writeThrough(_ bytes: UnsafeRawBufferPointer, to target: String, shownAs path: String) throws {
+    private static func writeThrough(_ payload: Payload, to target: String, shownAs path: String) throws {
         let fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw IOError.errno(path, "cannot write") }
         defer { close(fd) }
-        guard writeAll(fd, bytes) else { throw IOError.errno(path, "cannot write") }
+        guard payload.writeAll(fd) else { throw IOError.errno(path, "cannot write") }
     }
 
     /// Writes every byte, retrying on EINTR; false on any error (errno tells which).
@@ -182,14 +177,16 @@ public enum FileIO {
         return true
     }
 
-    private static func replace(_ target: String, with bytes: UnsafeRawBufferPointer, mode: mode_t, shownAs path: String, durable: Bool) throws {
+    private static func replace(_ target: String, with payload: Payload, mode: mode_t, shownAs path: String, durable: Bool) throws {
         let dir = directory(of: target)
         sweepTemporaries(for: target)
         let (tmp, fd) = try createTemporary(for: target, shownAs: path)
-        var ok = writeAll(fd, bytes) && (!durable || fsync(fd) == 0) && fchmod(fd, mode) == 0
+        var ok = payload.writeAll(fd) && (!durable || fsync(fd) == 0) && fchmod(fd, mode) == 0
         let failure = ok ? nil : IOError.errno(path, "cannot write")
         close(fd)
+        let retired = payload.count >= Retired.threshold ? Retired.open(target) : nil
         ok = ok && rename(tmp, target) == 0
+        retired?.close()
         if !ok {
             let error = failure ?? IOError.errno(path, "cannot replace")
             unlink(tmp)

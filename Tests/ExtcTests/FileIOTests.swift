@@ -1,0 +1,50 @@
+import ExtcSyntax
+import Foundation
+import Testing
+
+/// Text in pieces (a stream's documents) is written and compared a buffer at a time, never
+/// joined: the result must be the joined bytes, whatever the split, across every boundary of the
+/// 64 KiB read chunks and the 256 KiB write buffer.
+struct FileIOTests {
+    /// Random ASCII text, cut at random places (some pieces empty, some larger than a buffer).
+    static func pieces(_ rng: inout FuzzTests.RNG, total: Int) -> [String] {
+        let bytes = (0..<total).map { _ in UInt8.random(in: 0x20...0x7E, using: &rng) }
+        var cuts = (0..<Int.random(in: 0...40, using: &rng)).map { _ in Int.random(in: 0...total, using: &rng) }
+        cuts = ([0] + cuts + [total]).sorted()
+        return zip(cuts, cuts.dropFirst()).map { String(decoding: bytes[$0..<$1], as: UTF8.self) }
+    }
+
+    @Test("pieces are written as their joined bytes and compare equal to them; any other file differs")
+    func piecesRoundTrip() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        var rng = FuzzTests.RNG(x: 0x5EED_F11E)
+        for size in [0, 1, 65_535, 65_536, 65_537, 262_144, 262_145, 700_001] {
+            let pieces = Self.pieces(&rng, total: size), joined = pieces.joined()
+            let path = "\(dir)/out-\(size).yaml"
+            #expect(try FileIO.write(pieces: pieces, to: path, mode: 0o600, durable: false))
+            #expect(try FileIO.read(path) == Array(joined.utf8))
+            // Unchanged: reported so, and not rewritten (same inode).
+            let inode = Self.inode(path)
+            #expect(try !FileIO.write(pieces: Self.pieces(&rng, total: 0) + pieces, to: path, mode: 0o600))
+            #expect(Self.inode(path) == inode)
+            #expect(FileIO.holds(pieces: pieces, at: path, mode: 0o600))
+            #expect(!FileIO.holds(pieces: pieces, at: path, mode: 0o644), "the mode counts")
+            guard size > 0 else { continue }
+            // One byte changed anywhere, one byte more or less: not the same file.
+            var changed = Array(joined.utf8)
+            let at = Int.random(in: 0..<size, using: &rng)
+            changed[at] = changed[at] == 0x41 ? 0x42 : 0x41
+            try FileIO.write(changed, to: path, mode: 0o600)
+            #expect(!FileIO.holds(pieces: pieces, at: path, mode: 0o600), "byte \(at) of \(size) differs")
+            try FileIO.write(Array(joined.utf8.dropLast()), to: path, mode: 0o600)
+            #expect(!FileIO.holds(pieces: pieces, at: path, mode: 0o600))
+            #expect(!FileIO.holds(pieces: pieces + ["x"], at: path, mode: 0o600))
+        }
+    }
+
+    static func inode(_ path: String) -> UInt64 {
+        var st = stat()
+        return stat(path, &st) == 0 ? UInt64(st.st_ino) : 0
+    }
+}
