@@ -261,6 +261,21 @@ struct WatchTests {
         #expect(t.secretHoldsState, "\(w.stderrText)")
     }
 
+    @Test("a state directory deleted while watching is made again and watched: a key deleted from the new one is re-issued")
+    func stateDeleted() throws {
+        let t = try TwoSpecs(), w = t.w, state = t.state
+        let before = w.file(TwoSpecs.secret)
+        Paths.cleanUp(state)
+        usleep(100_000)
+        t.saveOther(replicas: 3)
+        #expect(w.waitForRebuilds(2) && FileManager.default.fileExists(atPath: "\(state)/tls.key"), "\(w.stderrText)")
+        #expect(w.file(TwoSpecs.secret) != before && t.secretHoldsState, "re-issued into the new directory: \(w.stderrText)")
+        t.saveOther(replicas: 4)
+        #expect(w.waitForRebuilds(3), "\(w.stderrText)")
+        #expect(t.deletePairAndSave(replicas: 5), "\(w.stderrText)")
+        #expect(t.secretHoldsState, "the new directory is watched: \(w.stderrText)")
+    }
+
     @Test("a file in a state directory that a spec reads (through a volume) rebuilds when it changes")
     func stateFileAsInput() throws {
         let w = try WatchSession(spec: Self.minimal, specArgument: "$DIR")
