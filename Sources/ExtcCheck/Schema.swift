@@ -10,8 +10,9 @@ public enum Schema {
         ("certs", ServerChecker.certFields.names),
     ]
 
-    /// Every block a field may stand in, for "a field of another block" help.
-    static let allBlocks: [(block: String, fields: [String])] = blocks + [
+    /// Every block a field may stand in: the above and the blocks inside `apiserver` (for "a field
+    /// of another block" help, and for the documentation tests).
+    public static let allBlocks: [(block: String, fields: [String])] = blocks + [
         ("group", ServerChecker.groupFields.names), ("pod", ServerChecker.podFields.names),
         ("serving", ServerChecker.servingFields.names), ("volume", ServerChecker.volumeFields.names),
     ]
