@@ -110,13 +110,12 @@ struct Retired: ~Copyable {
     static let threshold = 1 << 20
     private let fd: Int32
 
-    /// nil when there is no regular file to hold.
+    /// nil when there is no regular file of at least `threshold` bytes to hold.
     static func open(_ path: String) -> Retired? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
         var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { Glibc.close(fd); return nil }
-        return Retired(fd: fd)
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= threshold else { return nil }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        return fd >= 0 ? Retired(fd: fd) : nil
     }
 
     private init(fd: Int32) { self.fd = fd }

@@ -106,23 +106,20 @@ public enum FileIO {
     }
 
     private static func write(_ bytes: UnsafeRawBufferPointer, to path: String, mode: mode_t, durable: Bool) throws -> Bool {
-        try write(Payload(count: bytes.count, holds: { holds(bytes, at: $0, mode: $1) }, writeAll: { writeAll($0, bytes) }),
-                  to: path, mode: mode, durable: durable)
+        try write(Payload(holds: { holds(bytes, at: $0, mode: $1) }, writeAll: { writeAll($0, bytes) }), to: path, mode: mode, durable: durable)
     }
 
     /// As `write(_:to:)`, for text in pieces end to end (a stream's documents): compared with the
     /// file and written through one small buffer, never joined into one large string.
     @discardableResult
     public static func write(pieces: [String], to path: String, mode: mode_t = 0o644, durable: Bool = true) throws -> Bool {
-        try write(Payload(count: pieces.reduce(0) { $0 + $1.utf8.count }, holds: { holds(pieces: pieces, at: $0, mode: $1) },
-                          writeAll: { writeAll($0, pieces: pieces) }),
+        try write(Payload(holds: { holds(pieces: pieces, at: $0, mode: $1) }, writeAll: { writeAll($0, pieces: pieces) }),
                   to: path, mode: mode, durable: durable)
     }
 
     /// What a write puts in a file: whether a file already holds it, and how to write it all to a
     /// descriptor (false on any error, errno telling which). Used only within the call it is made for.
     private struct Payload {
-        let count: Int
         let holds: (_ path: String, _ mode: mode_t) -> Bool
         let writeAll: (_ fd: Int32) -> Bool
     }
@@ -184,7 +181,7 @@ public enum FileIO {
         var ok = payload.writeAll(fd) && (!durable || fsync(fd) == 0) && fchmod(fd, mode) == 0
         let failure = ok ? nil : IOError.errno(path, "cannot write")
         close(fd)
-        let retired = payload.count >= Retired.threshold ? Retired.open(target) : nil
+        let retired = Retired.open(target)
         ok = ok && rename(tmp, target) == 0
         retired?.close()
         if !ok {

@@ -4,7 +4,9 @@ import Testing
 
 /// Text in pieces (a stream's documents) is written and compared a buffer at a time, never
 /// joined: the result must be the joined bytes, whatever the split, across every boundary of the
-/// 64 KiB read chunks and the 256 KiB write buffer.
+/// 64 KiB read chunks and the 256 KiB write buffer. A replaced file of 1 MiB or more is held open
+/// across the rename and closed on another thread: the descriptor must not leak.
+@Suite(.serialized)
 struct FileIOTests {
     /// Random ASCII text, cut at random places (some pieces empty, some larger than a buffer).
     static func pieces(_ rng: inout FuzzTests.RNG, total: Int) -> [String] {
@@ -19,7 +21,7 @@ struct FileIOTests {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
         var rng = FuzzTests.RNG(x: 0x5EED_F11E)
-        for size in [0, 1, 65_535, 65_536, 65_537, 262_144, 262_145, 700_001] {
+        for size in [0, 1, 65_535, 65_536, 65_537, 262_144, 262_145, 700_001, 1_500_000] {
             let pieces = Self.pieces(&rng, total: size), joined = pieces.joined()
             let path = "\(dir)/out-\(size).yaml"
             #expect(try FileIO.write(pieces: pieces, to: path, mode: 0o600, durable: false))
@@ -41,6 +43,17 @@ struct FileIOTests {
             #expect(!FileIO.holds(pieces: pieces, at: path, mode: 0o600))
             #expect(!FileIO.holds(pieces: pieces + ["x"], at: path, mode: 0o600))
         }
+        // The large files replaced above were closed off the writer's path; give that a moment.
+        var held = Self.replacedFilesHeld(in: dir)
+        for _ in 0..<50 where !held.isEmpty { usleep(20_000); held = Self.replacedFilesHeld(in: dir) }
+        #expect(held.isEmpty, "replaced files still open: \(held)")
+    }
+
+    /// This process's descriptors on files in `dir` that have been replaced (unlinked).
+    static func replacedFilesHeld(in dir: String) -> [String] {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0.hasPrefix(dir) && $0.hasSuffix(" (deleted)") }
     }
 
     static func inode(_ path: String) -> UInt64 {
