@@ -74,7 +74,7 @@ public final class Watcher {
         syncWatches()
         while true {
             guard let event = waitForChange() else { return .success }
-            if event == .overflow { frontEnd.reset(); memo.reset() }
+            if event == .overflow { forgetKept() }
             _ = rebuild()
             // A directory that came back (deleted and re-created, or replaced by a rename) is
             // watched again; files that landed in it before the watch was in place need a build.
@@ -116,8 +116,6 @@ public final class Watcher {
     @discardableResult
     private func syncWatches() -> Bool {
         let wanted = request.build.inputs.watchedDirectories(extra: extraFiles, excluding: ownDirectories)
-        let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
-            | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)
         var parents: [(String, [String])] = []
         // Each directory's parent, for the directory's own name; not for one below another watched
         // directory, whose parent sees it come and go already.
@@ -129,7 +127,7 @@ public final class Watcher {
         var regained = false
         for (dir, names) in wanted + parents {
             let known = watches.values.contains { $0.directory == dir }
-            let wd = inotify_add_watch(inotify, dir, mask)
+            let wd = inotify_add_watch(inotify, dir, Self.events)
             guard wd >= 0 else { continue }
             // inotify returns the same descriptor for a directory watched twice: merge the names.
             let merged = (watches[wd]?.names ?? []) + names.filter { !(watches[wd]?.names ?? []).contains($0) }
@@ -141,6 +139,17 @@ public final class Watcher {
     }
 
     // MARK: Events
+
+    /// What every watch (spec, CA file or state directory) reports: any change to a file in the
+    /// directory, entries coming and going, and the directory itself going.
+    private static let events = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
+        | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)
+
+    /// Events were lost (the queue overflowed): nothing kept from earlier builds is trusted.
+    private func forgetKept() {
+        frontEnd.reset()
+        memo.reset()
+    }
 
     enum Change { case files, overflow }
 
@@ -242,8 +251,6 @@ public final class Watcher {
     /// replaces one, so after it only paths not watched before it need a look.
     private func watchStates(_ program: Program, madeNow: Bool) {
         guard inotify >= 0 else { return }
-        let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF
-            | IN_MOVE_SELF | IN_ATTRIB)
         for server in program.servers {
             let dir = request.build.state.directory(for: server)
             if madeNow, watchedStates[dir] != nil { continue }
@@ -254,7 +261,7 @@ public final class Watcher {
             }
             guard watchedStates[dir] != identity else { continue }
             let replaced = watchedStates[dir] != nil
-            let wd = inotify_add_watch(inotify, dir, mask)
+            let wd = inotify_add_watch(inotify, dir, Self.events)
             guard wd >= 0 else { memo.stateChanged(dir); continue }  // unwatched: never trusted
             stateWatches[wd] = dir
             watchedStates[dir] = identity
@@ -266,7 +273,7 @@ public final class Watcher {
     /// a state change is then seen by this build. A spec change is kept for the next build.
     private func noteStateEvents() {
         guard inotify >= 0, let change = drainEvents() else { return }
-        if change == .overflow { frontEnd.reset(); memo.reset() }  // events lost: trust nothing kept
+        if change == .overflow { forgetKept() }
         changedDuringBuild = true
     }
 

@@ -23,7 +23,7 @@ public enum Lowering {
     public static func applyOrder(_ perServer: [[KubeObject]]) -> [(server: Int, object: Int)] {
         var namespaces: Set<String> = []
         // Ranks are a few small numbers: one bucket each, filled in program order, is a stable
-        // sort in linear time (positions only; the objects are large values).
+        // sort in linear time.
         var buckets: [[(server: Int, object: Int)]] = []
         for (s, objects) in perServer.enumerated() {
             // Rank 0 is `Namespace`: one per name, the first server's.

@@ -21,11 +21,16 @@ extension FileIO {
     /// As `holds(_:at:mode:)`, for text in pieces end to end.
     public static func holds(pieces: [String], at path: String, mode: mode_t) -> Bool {
         guard let matcher = FileMatcher(path, mode: mode, count: pieces.reduce(0) { $0 + $1.utf8.count }) else { return false }
+        return forEachUTF8(pieces, matcher.match) && matcher.atEnd()
+    }
+
+    /// Calls `body` with each piece's UTF-8 bytes, in order, while it returns true; whether all did.
+    private static func forEachUTF8(_ pieces: [String], _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         for piece in pieces {
             var piece = piece
-            guard piece.withUTF8({ matcher.match(UnsafeRawBufferPointer($0)) }) else { return false }
+            guard piece.withUTF8({ body(UnsafeRawBufferPointer($0)) }) else { return false }
         }
-        return matcher.atEnd()
+        return true
     }
 
     /// Writes the pieces end to end through one buffer (a write per 256 KiB, not per piece);
@@ -39,22 +44,18 @@ extension FileIO {
             defer { used = 0 }
             return writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<used]))
         }
-        for piece in pieces {
-            var piece = piece
-            let ok = piece.withUTF8 { utf8 -> Bool in
-                var rest = UnsafeRawBufferPointer(utf8)
-                while !rest.isEmpty {
-                    if used == size, !flush() { return false }
-                    let n = min(rest.count, size - used)
-                    (buffer.baseAddress! + used).copyMemory(from: rest.baseAddress!, byteCount: n)
-                    used += n
-                    rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-                }
-                return true
+        let copied = forEachUTF8(pieces) { bytes in
+            var rest = bytes
+            while !rest.isEmpty {
+                if used == size, !flush() { return false }
+                let n = min(rest.count, size - used)
+                (buffer.baseAddress! + used).copyMemory(from: rest.baseAddress!, byteCount: n)
+                used += n
+                rest = UnsafeRawBufferPointer(rebasing: rest[n...])
             }
-            if !ok { return false }
+            return true
         }
-        return used == 0 || flush()
+        return copied && (used == 0 || flush())
     }
 }
 

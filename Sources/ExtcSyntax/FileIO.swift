@@ -261,8 +261,6 @@ public enum FileIO {
         }
     }
 
-    @discardableResult
-
     /// Creates the directory and its parents; an existing one keeps its mode unless `mode` is forced.
     public static func makeDirectory(_ path: String, mode: mode_t = 0o755, force: Bool = false) throws {
         if isDirectory(path) {
