@@ -62,20 +62,23 @@ public enum Builder {
             return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
         let documents = try Self.documents(made, reused: reused, previous: previous, format: options.format)
+        let paths = Self.paths(made, reused: reused, previous: previous, options: options)
         if let memo {
             memo.record(servers.indices.map { i in
                 // Everything kept (the outcome too): the entry stands as it is.
-                if known[i], reused[i], let p = previous[i], p.kept == kept[i], documents == nil || p.documents != nil { return p }
+                if known[i], reused[i], let p = previous[i], p.kept == kept[i], documents == nil || p.documents != nil,
+                   paths == nil || p.paths != nil { return p }
                 return BuildMemo.Entry(revision: memo.revision(of: servers[i]), outcome: outcomes[i], checkedAt: known[i] ? previous[i]!.checkedAt : now,
                                        tls: tls[i], format: options.format, objects: made[i], kept: kept[i], checks: checks[i],
-                                       documents: documents?[i])
+                                       documents: documents?[i], layout: options.layout, paths: paths?[i])
             }, servers: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
                                                          objects: reused.filter { $0 }.count))
         }
         let all = order.map { made[$0.server][$0.object] }
         let texts = documents.map { d in order.map { d[$0.server][$0.object] } }
         let objects = options.includeSecrets ? all : all.filter { !$0.sensitive }
-        let files = try Layouts.files(all, layout: options.layout, format: options.format, includeSecrets: options.includeSecrets, documents: texts)
+        let files = try Layouts.files(all, layout: options.layout, format: options.format, includeSecrets: options.includeSecrets,
+                                      documents: texts, paths: paths.map { p in order.map { p[$0.server][$0.object] } })
         let withheld = options.includeSecrets ? nil : Layouts.withheldNames(all, layout: options.layout, format: options.format)
         return BuildOutput(objects: objects, files: files, withheld: withheld, notes: notes, diagnostics: diagnostics)
     }
@@ -107,6 +110,16 @@ public enum Builder {
         var serving: ServingPEM? = nil
         if case .inline(let p)? = outcome.material { serving = ServingPEM(caPEM: p.caPEM, certPEM: p.certPEM, keyPEM: p.keyPEM, bundlePEM: p.bundlePEM) }
         return ServerTLS(serving: serving, etcd: etcd)
+    }
+
+    /// Each server's objects' paths in a directory layout (nil for the stream): kept for reused
+    /// servers built with the same layout, the rest made.
+    static func paths(_ made: [[KubeObject]], reused: [Bool], previous: [BuildMemo.Entry?], options: BuildOptions) -> [[String]]? {
+        guard options.layout != .stream else { return nil }
+        return made.indices.map { i in
+            if reused[i], let p = previous[i], p.layout == options.layout, let paths = p.paths { return paths }
+            return Layouts.paths(made[i], layout: options.layout, format: options.format)!
+        }
     }
 
     /// Each server's objects' texts (YAML; nil for JSON): kept for reused servers, the rest

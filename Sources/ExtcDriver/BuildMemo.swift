@@ -35,11 +35,14 @@ public final class BuildMemo {
         let kept: [Int]
         let checks: [Diagnostic]
         let documents: [String]?
+        let layout: Layout
+        /// Each object's path in `layout` (`Layouts.paths`); nil for the stream.
+        let paths: [String]?
 
         init(revision: Int?, outcome: CertOutcome, checkedAt: Int, tls: ServerTLS, format: OutputFormat, objects: [KubeObject],
-             kept: [Int], checks: [Diagnostic], documents: [String]?) {
+             kept: [Int], checks: [Diagnostic], documents: [String]?, layout: Layout, paths: [String]?) {
             (self.revision, self.outcome, self.checkedAt, self.tls, self.format) = (revision, outcome, checkedAt, tls, format)
-            (self.objects, self.kept, self.checks, self.documents) = (objects, kept, checks, documents)
+            (self.objects, self.kept, self.checks, self.documents, self.layout, self.paths) = (objects, kept, checks, documents, layout, paths)
         }
     }
 

@@ -42,6 +42,10 @@ public final class Watcher {
     /// that now names another directory (a symlink or a directory moved into place) is watched
     /// again, and what was learned under the old one is not trusted.
     private var watchedStates: [String: FileIdentity] = [:]
+    /// The output directory as this watch last wrote it; nil: the next build writes it in full.
+    private var mirror: LayoutMirror?
+    /// Watch descriptor -> the output directory's subdirectory it is on ("" for the directory).
+    private var outputWatches: [Int32: String] = [:]
     /// A spec changed while a build was running (seen when it looked for state changes): the
     /// loop builds again at once.
     private var changedDuringBuild = false
@@ -149,6 +153,13 @@ public final class Watcher {
     private func forgetKept() {
         frontEnd.reset()
         memo.reset()
+        dropMirror()
+    }
+
+    /// The output directory changed other than by this watch: the next build writes it in full.
+    private func dropMirror() {
+        mirror = nil
+        outputWatches = [:]
     }
 
     enum Change { case files, overflow }
@@ -184,6 +195,11 @@ public final class Watcher {
                 }
                 offset += MemoryLayout<inotify_event>.size + length
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 { result = .overflow; continue }
+                if let sub = outputWatches[wd] {
+                    noteOutputEvent(in: sub, mask, name)
+                    // The output directory may also be a spec or state directory.
+                    if watches[wd] == nil, stateWatches[wd] == nil { continue }
+                }
                 if let dir = stateWatches[wd] {
                     memo.stateChanged(dir)
                     if mask & UInt32(IN_IGNORED) != 0 { stateWatches[wd] = nil; watchedStates[dir] = nil }
@@ -202,6 +218,17 @@ public final class Watcher {
                 }
             }
         }
+    }
+
+    /// An event in the output directory. The mirror stands if the event concerns a name that is
+    /// not extc's, or is one its own last write caused; anything else means another hand.
+    private func noteOutputEvent(in sub: String, _ mask: UInt32, _ name: String) {
+        if mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 { return dropMirror() }
+        guard let mirror, !name.isEmpty, !FileIO.isTemporaryName(name) else { return }
+        let path = sub.isEmpty ? name : "\(sub)/\(name)"
+        guard mirror.owns(path) else { return }
+        if mask & UInt32(IN_MOVED_TO | IN_DELETE) != 0, mirror.consume(path) { return }
+        dropMirror()
     }
 
     // MARK: Building
@@ -282,9 +309,28 @@ public final class Watcher {
         // Not synced: the stream is derived, rewritten on every save, and checked against the
         // specs by the watch's first build, which rewrites whatever a crash left behind.
         case .file(let path): return try OutputWriter.write(output.files[0], toFile: path, durable: false) ? 1 : 0
-        case .directory(let dir): return try OutputWriter.write(output.files, toDirectory: dir, withheld: output.withheld).written.count
+        case .directory(let dir): return try writeLayout(output, to: dir)
         case .stdout: return 0
         }
+    }
+
+    /// A layout directory: only the files that changed while the mirror stands; else in full,
+    /// after which the directory is watched, then read back whole, and the mirror made from it.
+    /// (Watched before the read: a change after the watch is an event, one before it a difference.)
+    private func writeLayout(_ output: BuildOutput, to dir: String) throws -> Int {
+        noteStateEvents()  // whatever happened there so far is judged before the mirror is used
+        if let mirror, let report = try mirror.update(output.files, withheld: output.withheld) { return report.written.count }
+        dropMirror()
+        let written = try OutputWriter.write(output.files, toDirectory: dir, withheld: output.withheld).written.count
+        guard !request.once, inotify >= 0 else { return written }
+        noteStateEvents()  // the write's own events, queued before the directory is watched as output
+        for sub in [""] + LayoutMirror.subdirectories(of: output.files).sorted() {
+            let wd = inotify_add_watch(inotify, sub.isEmpty ? dir : "\(dir)/\(sub)", Self.events)
+            guard wd >= 0 else { dropMirror(); return written }
+            outputWatches[wd] = sub
+        }
+        mirror = LayoutMirror(verifying: output.files, in: dir, withheld: output.withheld)
+        return written
     }
 
     /// Files a build reads besides the specs: CA files and the files of generated ConfigMaps.

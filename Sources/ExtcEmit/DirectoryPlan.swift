@@ -51,11 +51,9 @@ struct DirectoryPlan {
         self.withheld = withheld.map { Set($0).union(secretRecord) } ?? []
         let keep = Set(files.map(\.name)).union(self.withheld)
         report.removed = previous.filter { !keep.contains($0) && FileIO.exists("\(dir)/\($0)") }
-        entries.append(Self.record(OutputWriter.manifest, files.filter { !$0.sensitive }.map(\.name).filter { $0 != ".gitignore" }, in: dir,
-                                   header: "the files it generated here, removed when no longer produced"))
+        entries.append(Self.record(OutputWriter.manifest, Self.publicNames(files), in: dir))
         if withheld == nil, files.contains(where: \.sensitive) || !secretRecord.isEmpty {
-            entries.append(Self.record(OutputWriter.secretManifest, files.filter(\.sensitive).map(\.name), in: dir,
-                                       header: "the files holding keys it wrote here (git-ignored), removed when no longer produced"))
+            entries.append(Self.record(OutputWriter.secretManifest, files.filter(\.sensitive).map(\.name), in: dir))
         }
         // `.gitignore` first: a set cut short never holds a Secret that git would not ignore.
         self.entries = entries.filter { $0.name == ".gitignore" } + entries.filter { $0.name != ".gitignore" }
@@ -66,9 +64,21 @@ struct DirectoryPlan {
         Entry(name: name, bytes: bytes, mode: mode, unchanged: FileIO.holds(bytes, at: path, mode: mode))
     }
 
-    private static func record(_ name: String, _ names: [String], in dir: String, header: String) -> Entry {
-        let text = "# Written by extc: \(header).\n" + names.sorted().map { "\($0)\n" }.joined()
-        return entry(name, Array(text.utf8), mode: 0o644, at: "\(dir)/\(name)")
+    private static func record(_ name: String, _ names: [String], in dir: String) -> Entry {
+        entry(name, Array(recordText(name, names).utf8), mode: 0o644, at: "\(dir)/\(name)")
+    }
+
+    /// The names the public record lists: the files meant to be committed, but the `.gitignore`
+    /// (which may be the user's too, and is never removed).
+    static func publicNames(_ files: [OutputFile]) -> [String] {
+        files.filter { !$0.sensitive && $0.name != ".gitignore" }.map(\.name)
+    }
+
+    /// A record's text: a header, then the names sorted.
+    static func recordText(_ record: String, _ names: [String]) -> String {
+        let header = record == OutputWriter.manifest ? "the files it generated here, removed when no longer produced"
+            : "the files holding keys it wrote here (git-ignored), removed when no longer produced"
+        return "# Written by extc: \(header).\n" + names.sorted().map { "\($0)\n" }.joined()
     }
 
     /// A record's names: only plain relative ones, so a record edited to name `../x` or `a/b/c`

@@ -54,22 +54,31 @@ public enum Layouts {
         return "\(rank)-\(o.kind.lowercased()).\(parts.joined(separator: ".")).\(format.rawValue)"
     }
 
+    /// Each object's path in a directory layout (`fileName`, with the kustomize layout's Secrets in
+    /// `secrets/`); nil for the stream. A watch keeps these per server, so a save does not make
+    /// thousands of names again.
+    public static func paths(_ objects: [KubeObject], layout: Layout, format: OutputFormat) -> [String]? {
+        guard layout != .stream else { return nil }
+        let prefix = layout == .kustomize ? "\(secretsDirectory)/" : ""
+        return objects.map { ($0.sensitive ? prefix : "") + fileName($0, format: format) }
+    }
+
     /// The files of a layout. Without `includeSecrets` the sensitive objects' files (and
     /// `secrets/kustomization.yaml`) are left out, but the `.gitignore` that covers them is the
     /// same as with them, so the committed half of a layout does not depend on how it was built.
-    /// `documents`: each object's text (`Emit.documents`) when the caller has it (a watch keeps
-    /// them per server); made here otherwise.
+    /// `documents` and `paths`: each object's text (`Emit.documents`) and path (`paths`) when the
+    /// caller has them (a watch keeps them per server); made here otherwise.
     public static func files(_ all: [KubeObject], layout: Layout, format: OutputFormat, includeSecrets: Bool = true,
-                             documents: [String]? = nil) throws -> [OutputFile] {
+                             documents: [String]? = nil, paths: [String]? = nil) throws -> [OutputFile] {
         let texts = try documents ?? Emit.documents(all, format: format)
         if layout == .stream {
             let kept = all.indices.filter { includeSecrets || !all[$0].sensitive }
             if let texts {  // YAML: the documents end to end
                 return [OutputFile(name: "", pieces: kept.map { texts[$0] }, sensitive: kept.contains { all[$0].sensitive })]
             }
-            return try allFiles(kept.map { all[$0] }, layout: layout, format: format, documents: nil)
+            return try allFiles(kept.map { all[$0] }, layout: layout, format: format, documents: nil, paths: nil)
         }
-        let files = try allFiles(all, layout: layout, format: format, documents: texts)
+        let files = try allFiles(all, layout: layout, format: format, documents: texts, paths: paths)
         return includeSecrets ? files : files.filter { !$0.sensitive }
     }
 
@@ -81,21 +90,21 @@ public enum Layouts {
         return secrets + (layout == .kustomize && !secrets.isEmpty ? ["\(secretsDirectory)/kustomization.yaml"] : [])
     }
 
-    private static func allFiles(_ objects: [KubeObject], layout: Layout, format: OutputFormat, documents: [String]?) throws -> [OutputFile] {
-        if layout == .stream {
+    private static func allFiles(_ objects: [KubeObject], layout: Layout, format: OutputFormat, documents: [String]?,
+                                 paths: [String]?) throws -> [OutputFile] {
+        guard let names = paths ?? Self.paths(objects, layout: layout, format: format) else {
             return [OutputFile(name: "", contents: try Emit.stream(objects, format: format), sensitive: objects.contains { $0.sensitive })]
         }
         // Every name is checked before anything is rendered or written: a layout is all or nothing.
-        if let long = objects.map({ fileName($0, format: format) }).first(where: { $0.utf8.count > 255 }) {
-            throw IOError(long, "is longer than a file name may be (255 bytes; W0010); use the stream layout")
+        if let long = names.first(where: { $0.utf8.count > 255 && FileIO.baseName(of: $0).utf8.count > 255 }) {
+            throw IOError(FileIO.baseName(of: long), "is longer than a file name may be (255 bytes; W0010); use the stream layout")
         }
         // kustomize: the Secrets are a kustomization of their own in `secrets/` (git-ignored), so the
         // committed half applies on its own in a fresh clone (`kubectl apply -k DIR`) and the keys
         // come from `kubectl apply -k DIR/secrets` where they exist.
         let prefix = layout == .kustomize ? "\(secretsDirectory)/" : ""
-        func name(_ o: KubeObject) -> String { (o.sensitive ? prefix : "") + fileName(o, format: format) }
         var files = try objects.indices.map { i in
-            OutputFile(name: name(objects[i]), contents: try documents?[i] ?? Emit.single(objects[i], format: format),
+            OutputFile(name: names[i], contents: try documents?[i] ?? Emit.single(objects[i], format: format),
                        sensitive: objects[i].sensitive)
         }
         let secrets = files.filter(\.sensitive).map(\.name)
@@ -109,7 +118,7 @@ public enum Layouts {
                 try Emit.yaml([["apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
                                 "resources": .list(resources.map(Node.string))]])
             }
-            files.append(OutputFile(name: "kustomization.yaml", contents: try kustomization(objects.filter { !$0.sensitive }.map(name)),
+            files.append(OutputFile(name: "kustomization.yaml", contents: try kustomization(objects.indices.filter { !objects[$0].sensitive }.map { names[$0] }),
                                     sensitive: false))
             if !secrets.isEmpty {
                 files.append(OutputFile(name: "\(secretsDirectory)/kustomization.yaml",

@@ -1,0 +1,123 @@
+import ExtcSyntax
+
+/// What a layout directory holds, as the one process that wrote it knows: the files of its last
+/// write, in build order, and the records' texts. With it, a build that changes a few objects
+/// among thousands rewrites those files and nothing else, reading nothing back.
+///
+/// Invariant: a mirror is made only from a directory read back whole after a write (`init?`), and
+/// stands only while its owner vouches that nothing but this mirror's own writes changed the
+/// files it names (a watch that sees every event there; `expected` lists what those writes
+/// cause). Its owner drops it at any other change to them, and the next build writes in full.
+public final class LayoutMirror {
+    public let directory: String
+    /// Files as last written (`.gitignore` as the build made it, before merging with the user's).
+    private var files: [OutputFile]
+    /// Each record's text on disk; a record not there is absent.
+    private var records: [String: String]
+    /// Whether the build left its Secrets out (then the secret record is not extc's to touch).
+    private let withholding: Bool
+
+    /// The directory read back: a mirror when it holds exactly what a write of `files` leaves.
+    public init?(verifying files: [OutputFile], in directory: String, withheld: [String]?) {
+        let plan = DirectoryPlan(files, in: directory, withheld: withheld)
+        guard plan.isCurrent else { return nil }
+        self.directory = directory
+        self.files = files
+        self.withholding = withheld != nil
+        records = Dictionary(uniqueKeysWithValues: plan.entries.filter { DirectoryPlan.records.contains($0.name) }
+            .map { ($0.name, String(decoding: $0.bytes, as: UTF8.self)) })
+    }
+
+    /// Every name this mirror vouches for, relative to the directory: the files, the records, and
+    /// the subdirectories holding some of them. A change to any other name is not extc's concern.
+    public func owns(_ name: String) -> Bool {
+        name == OutputWriter.manifest || name == OutputWriter.secretManifest || index[name] != nil || subdirectories.contains(name)
+    }
+
+    /// Subdirectories (`secrets` in the kustomize layout) that hold some of the files.
+    public private(set) lazy var subdirectories: Set<String> = Self.subdirectories(of: files)
+
+    public static func subdirectories(of files: [OutputFile]) -> Set<String> {
+        Set(files.map(\.name).filter { $0.contains("/") }.map { FileIO.directory(of: $0) })
+    }
+
+    private lazy var index: [String: Int] = Dictionary(files.indices.map { (files[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
+
+    /// What the last `update` did to the directory, as inotify reports it: one rename onto each
+    /// name written, one deletion of each name removed. The owner takes these off as it sees
+    /// them; any other event on an owned name means someone else changed the directory.
+    public private(set) var expected: [String: Int] = [:]
+
+    /// Takes an event the last `update` caused off `expected`; false when it is not one of them.
+    public func consume(_ name: String) -> Bool {
+        guard let n = expected[name] else { return false }
+        expected[name] = n > 1 ? n - 1 : nil
+        return true
+    }
+
+    /// Writes what differs between the last write and `new`: changed files (each replaced
+    /// atomically, not synced: the watch's first build rewrites whatever a crash left), removed
+    /// ones, then the records if the names changed. Nil, having written nothing, when this needs
+    /// what only a full write does: a `.gitignore` that changed (it is merged with the user's),
+    /// Secrets left out where they were not (or the reverse), or a new subdirectory.
+    public func update(_ new: [OutputFile], withheld: [String]?) throws -> WriteReport? {
+        guard (withheld != nil) == withholding else { return nil }
+        let (changed, removed, sameNames) = difference(new)
+        if changed.contains(where: { new[$0].name == ".gitignore" }) { return nil }
+        let known = subdirectories
+        if changed.contains(where: { new[$0].name.contains("/") && !known.contains(FileIO.directory(of: new[$0].name)) }) { return nil }
+        var report = WriteReport()
+        expected = [:]  // the last update's events were all read before this one (the owner drains first)
+        for i in changed {
+            let f = new[i]
+            if try FileIO.write(pieces: f.pieces, to: "\(directory)/\(f.name)", mode: f.sensitive ? 0o600 : 0o644, durable: false) {
+                expect(f.name)
+            }
+            report.written.append(f.name)
+        }
+        for name in removed where FileIO.kind("\(directory)/\(name)") != nil {
+            try FileIO.remove("\(directory)/\(name)")
+            expect(name)
+            report.removed.append(name)
+        }
+        if !sameNames { try writeRecords(new) }
+        files = new
+        if !sameNames {
+            index = Dictionary(new.indices.map { (new[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
+            subdirectories = Self.subdirectories(of: new)
+        }
+        return report
+    }
+
+    private func expect(_ name: String) { expected[name, default: 0] += 1 }
+
+    /// The files of `new` whose text or mode differs from the last write (indices into `new`),
+    /// names the last write had and `new` has not, and whether the names are the same, in the same
+    /// order. That is the usual case, compared position by position: a kept server's texts are
+    /// the very strings written last time, so each comparison is a pointer check.
+    private func difference(_ new: [OutputFile]) -> (changed: [Int], removed: [String], sameNames: Bool) {
+        if new.count == files.count, new.indices.allSatisfy({ new[$0].name == files[$0].name && new[$0].sensitive == files[$0].sensitive }) {
+            return (new.indices.filter { new[$0].pieces != files[$0].pieces }, [], true)
+        }
+        let changed = new.indices.filter { i in
+            guard let j = index[new[i].name] else { return true }
+            return files[j].sensitive != new[i].sensitive || files[j].pieces != new[i].pieces
+        }
+        let kept = Set(new.map(\.name))
+        return (changed, files.map(\.name).filter { !kept.contains($0) }, false)
+    }
+
+    /// The records as a full write makes them (`DirectoryPlan`), each written when its text changed.
+    private func writeRecords(_ new: [OutputFile]) throws {
+        var texts = [OutputWriter.manifest: DirectoryPlan.recordText(OutputWriter.manifest, DirectoryPlan.publicNames(new))]
+        let secrets = new.filter(\.sensitive).map(\.name)
+        if !withholding, !secrets.isEmpty || records[OutputWriter.secretManifest] != nil {
+            texts[OutputWriter.secretManifest] = DirectoryPlan.recordText(OutputWriter.secretManifest, secrets)
+        }
+        for name in DirectoryPlan.records {
+            guard let text = texts[name], text != records[name] else { continue }
+            if try FileIO.write(text, to: "\(directory)/\(name)", durable: false) { expect(name) }
+            records[name] = text
+        }
+    }
+}
