@@ -26,21 +26,33 @@ public enum Checker {
     }
 
     /// The program of every file's servers, with the findings across files.
-    public static func combine(_ checks: [FileCheck]) -> (program: Program?, diagnostics: [Diagnostic]) {
+    /// `index`: the names compared last time (a watch's), so only the files that changed are
+    /// compared again; the findings are the same either way.
+    public static func combine(_ checks: [FileCheck], index: CrossIndex? = nil) -> (program: Program?, diagnostics: [Diagnostic]) {
         var bag = DiagnosticBag()
         for c in checks { bag.add(contentsOf: c.diagnostics) }
         let servers = checks.flatMap(\.servers)
-        crossCheck(servers, checks.flatMap(\.keys), &bag)
+        if index?.update(checks) != true {
+            let keys = checks.flatMap(\.keys), before = bag.items.count
+            var tables = CrossTables(servers: servers.count, keys: keys)
+            for (s, k) in zip(servers, keys) { tables.add(s, k, &bag) }
+            index?.reset(checks, tables, clean: bag.items.count == before)
+        }
         let ds = bag.items.sortedBySource()
         return (bag.hasErrors ? nil : Program(servers: servers), ds)
     }
 
-    /// What `checkFile` found in one file.
-    public struct FileCheck: Sendable {
+    /// What `checkFile` found in one file. A class: its identity says which file check a combine
+    /// saw (`CrossIndex`).
+    public final class FileCheck: Sendable {
         public let servers: [APIServer]
         /// Each server's names that must be unique across servers, in `servers`' order.
         let keys: [CrossKeys]
         public let diagnostics: [Diagnostic]
+
+        init(servers: [APIServer], keys: [CrossKeys], diagnostics: [Diagnostic]) {
+            (self.servers, self.keys, self.diagnostics) = (servers, keys, diagnostics)
+        }
     }
 
     /// The names of one server that no other may share, made once when its file is checked (a
@@ -60,18 +72,28 @@ public enum Checker {
         }
     }
 
-    /// Findings that involve two servers (possibly in two files).
-    static func crossCheck(_ servers: [APIServer], _ keys: [CrossKeys], _ bag: inout DiagnosticBag) {
-        var names: [String: Span] = Dictionary(minimumCapacity: servers.count)
-        var apiServices: [String: Span] = Dictionary(minimumCapacity: keys.reduce(0) { $0 + $1.apiServices.count })
-        var services: [String: Span] = Dictionary(minimumCapacity: servers.count)
+    /// Every name that no two servers may share, with where it was first seen: the findings that
+    /// involve two servers (possibly in two files).
+    struct CrossTables {
+        var names: [String: Span]
+        var apiServices: [String: Span]
+        var services: [String: Span]
         /// Where each RBAC object was named, and the server whose default name it is (nil: given).
-        var rbac: [String: (Span, String?)] = Dictionary(minimumCapacity: keys.reduce(0) { $0 + $1.rbac.count })
-        /// Records `key` at `span`, or reports the clash with where it was first seen.
-        func once(_ seen: inout [String: Span], _ key: String, _ span: Span, _ clash: (Span) -> Diagnostic) {
-            if let first = seen[key] { bag.add(clash(first)) } else { seen[key] = span }
+        var rbac: [String: (Span, String?)]
+
+        init(servers: Int, keys: [CrossKeys]) {
+            names = Dictionary(minimumCapacity: servers)
+            apiServices = Dictionary(minimumCapacity: keys.reduce(0) { $0 + $1.apiServices.count })
+            services = Dictionary(minimumCapacity: servers)
+            rbac = Dictionary(minimumCapacity: keys.reduce(0) { $0 + $1.rbac.count })
         }
-        for (s, k) in zip(servers, keys) {
+
+        /// Records one server's names, reporting each that an earlier server has already.
+        mutating func add(_ s: APIServer, _ k: CrossKeys, _ bag: inout DiagnosticBag) {
+            /// Records `key` at `span`, or reports the clash with where it was first seen.
+            func once(_ seen: inout [String: Span], _ key: String, _ span: Span, _ clash: (Span) -> Diagnostic) {
+                if let first = seen[key] { bag.add(clash(first)) } else { seen[key] = span }
+            }
             let duplicate = names[s.name.value] != nil
             once(&names, s.name.value, s.name.span) { first in
                 Diagnostic(.duplicateServer, "apiserver `\(s.name.value)` is defined twice", at: s.name.span,
@@ -102,6 +124,50 @@ public enum Checker {
                 Diagnostic(.duplicateService, "Service `\(svc)` is used by two apiservers", at: s.service.span,
                            note: "used here", labels: [Label(first, "and here")], help: "give each apiserver its own `service` name")
             }
+        }
+
+        /// Forgets one server's names. Exact only while no name is held twice (no clash was reported).
+        mutating func remove(_ s: APIServer, _ k: CrossKeys) {
+            names[s.name.value] = nil
+            for (key, _) in k.apiServices { apiServices[key] = nil }
+            for (key, _) in k.rbac { rbac[key] = nil }
+            services[k.service] = nil
+        }
+    }
+
+    /// The names compared across servers, kept from one combine to the next (a watch's): when the
+    /// last combine found no clash, the next compares only the files that changed with the
+    /// rest, instead of a thousand servers' names again. Any clash makes the combine a full one.
+    public final class CrossIndex {
+        private var files: [FileCheck] = []
+        private var tables = CrossTables(servers: 0, keys: [])
+        /// The tables hold every name of `files` once: the last combine found no clash.
+        private var valid = false
+
+        public init() {}
+
+        /// Takes `checks` in, if the last combine found no clash and neither do the files that
+        /// changed since (each `FileCheck` is a file's one check, so identity says which changed).
+        /// False, with the index no longer valid, when a full combine must say what clashes.
+        func update(_ checks: [FileCheck]) -> Bool {
+            guard valid else { return false }
+            valid = false
+            let before = Set(files.map(ObjectIdentifier.init)), now = Set(checks.map(ObjectIdentifier.init))
+            for f in files where !now.contains(ObjectIdentifier(f)) {
+                for (s, k) in zip(f.servers, f.keys) { tables.remove(s, k) }
+            }
+            var bag = DiagnosticBag()
+            for f in checks where !before.contains(ObjectIdentifier(f)) {
+                for (s, k) in zip(f.servers, f.keys) { tables.add(s, k, &bag) }
+            }
+            guard bag.items.isEmpty else { return false }
+            (files, valid) = (checks, true)
+            return true
+        }
+
+        /// After a full combine of `checks`: the tables it made, kept only when it found no clash.
+        func reset(_ checks: [FileCheck], _ tables: CrossTables, clean: Bool) {
+            (files, self.tables, valid) = (checks, tables, clean)
         }
     }
 

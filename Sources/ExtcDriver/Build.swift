@@ -22,6 +22,17 @@ public struct BuildOutput: Sendable {
     public let withheld: [String]?
     public let notes: [String]
     public let diagnostics: [Diagnostic]
+    /// Which build of a watch this is (nil outside one).
+    public let generation: Int?
+    /// When this build patched the one before (`Assembly`): that build's generation, and the
+    /// places in `files` (a layout) or in the stream's documents that may differ from it.
+    public let changes: (from: Int, places: [Int])?
+
+    init(objects: [KubeObject], files: [OutputFile], withheld: [String]?, notes: [String], diagnostics: [Diagnostic],
+         generation: Int? = nil, changes: (from: Int, places: [Int])? = nil) {
+        (self.objects, self.files, self.withheld, self.notes, self.diagnostics) = (objects, files, withheld, notes, diagnostics)
+        (self.generation, self.changes) = (generation, changes)
+    }
 
     public var failed: Bool { diagnostics.contains { $0.isError } }
     public var internalFailure: Bool { diagnostics.contains { $0.code == .internalInvariant } }
@@ -50,12 +61,13 @@ public enum Builder {
         let made = servers.indices.map { i in
             reused[i] ? previous[i]!.objects : Lowering.objects(of: servers[i], tls: tls[i], files: configFiles)
         }
-        let order = Lowering.applyOrder(made)
-        var kept = [[Int]](repeating: [], count: servers.count)
-        for (s, o) in order { kept[s].append(o) }
+        let carried = Lowering.carried(made) { s, leftOut in
+            guard reused[s], let p = previous[s], p.leftOut == leftOut else { return nil }
+            return p.kept
+        }
         let checks = servers.indices.map { i in
-            reused[i] && previous[i]!.kept == kept[i] ? previous[i]!.checks
-                : CrossCheck.verify(server: servers[i], objects: kept[i].map { made[i][$0] })
+            reused[i] && previous[i]!.kept == carried[i] ? previous[i]!.checks
+                : CrossCheck.verify(server: servers[i], objects: carried[i].map { made[i][$0] })
         }
         diagnostics += checks.flatMap { $0 }
         guard !diagnostics.contains(where: \.isError) else {
@@ -63,24 +75,28 @@ public enum Builder {
         }
         let documents = try Self.documents(made, reused: reused, previous: previous, format: options.format)
         let paths = Self.paths(made, reused: reused, previous: previous, options: options)
+        let parts = Assembly.Parts(names: servers.map(\.name.value), made: made, carried: carried, documents: documents, paths: paths)
+        // A server whose objects and their place in the output are as in the last build.
+        let same = servers.indices.map { i in reused[i] && previous[i]!.kept == carried[i] }
+        let generation = (memo?.generation ?? 0) + 1
+        let patch = memo?.takeAssembly()?.patched(parts, changed: servers.indices.filter { !same[$0] }, options: options, generation: generation)
+        let assembly = try patch?.0 ?? Assembly.full(parts, options: options, generation: generation)
         if let memo {
             memo.record(servers.indices.map { i in
                 // Everything kept (the outcome too): the entry stands as it is.
-                if known[i], reused[i], let p = previous[i], p.kept == kept[i], documents == nil || p.documents != nil,
-                   paths == nil || p.paths != nil { return p }
+                if known[i], same[i], let p = previous[i], documents == nil || p.documents != nil, paths == nil || p.paths != nil { return p }
                 return BuildMemo.Entry(revision: memo.revision(of: servers[i]), outcome: outcomes[i], checkedAt: known[i] ? previous[i]!.checkedAt : now,
-                                       tls: tls[i], format: options.format, objects: made[i], kept: kept[i], checks: checks[i],
-                                       documents: documents?[i], layout: options.layout, paths: paths?[i])
+                                       tls: tls[i], format: options.format, objects: made[i], kept: carried[i],
+                                       leftOut: made[i].indices.filter { made[i][$0].rank == 0 && !carried[i].contains($0) },
+                                       checks: checks[i], documents: documents?[i], layout: options.layout, paths: paths?[i])
             }, servers: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
-                                                         objects: reused.filter { $0 }.count))
+                                                         objects: reused.filter { $0 }.count), assembly: assembly)
         }
-        let all = order.map { made[$0.server][$0.object] }
-        let texts = documents.map { d in order.map { d[$0.server][$0.object] } }
+        let all = assembly.objects
         let objects = options.includeSecrets ? all : all.filter { !$0.sensitive }
-        let files = try Layouts.files(all, layout: options.layout, format: options.format, includeSecrets: options.includeSecrets,
-                                      documents: texts, paths: paths.map { p in order.map { p[$0.server][$0.object] } })
         let withheld = options.includeSecrets ? nil : Layouts.withheldNames(all, layout: options.layout, format: options.format)
-        return BuildOutput(objects: objects, files: files, withheld: withheld, notes: notes, diagnostics: diagnostics)
+        return BuildOutput(objects: objects, files: assembly.outputFiles, withheld: withheld, notes: notes, diagnostics: diagnostics,
+                           generation: memo == nil ? nil : generation, changes: patch.map { (generation - 1, $0.1) })
     }
 
     /// Every server's certificate outcome: the memo's where it still stands (`known`), the rest

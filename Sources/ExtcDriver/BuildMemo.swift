@@ -31,8 +31,11 @@ public final class BuildMemo {
         let tls: ServerTLS
         let format: OutputFormat
         let objects: [KubeObject]
-        /// The objects (indices into `objects`) the output carries after namespaces are shared out.
+        /// The objects (indices into `objects`) the output carries after namespaces are shared out,
+        /// in output order (`Lowering.carried`).
         let kept: [Int]
+        /// The Namespaces among `objects` left out because an earlier server makes them.
+        let leftOut: [Int]
         let checks: [Diagnostic]
         let documents: [String]?
         let layout: Layout
@@ -40,9 +43,10 @@ public final class BuildMemo {
         let paths: [String]?
 
         init(revision: Int?, outcome: CertOutcome, checkedAt: Int, tls: ServerTLS, format: OutputFormat, objects: [KubeObject],
-             kept: [Int], checks: [Diagnostic], documents: [String]?, layout: Layout, paths: [String]?) {
+             kept: [Int], leftOut: [Int], checks: [Diagnostic], documents: [String]?, layout: Layout, paths: [String]?) {
             (self.revision, self.outcome, self.checkedAt, self.tls, self.format) = (revision, outcome, checkedAt, tls, format)
-            (self.objects, self.kept, self.checks, self.documents, self.layout, self.paths) = (objects, kept, checks, documents, layout, paths)
+            (self.objects, self.kept, self.leftOut, self.checks) = (objects, kept, leftOut, checks)
+            (self.documents, self.layout, self.paths) = (documents, layout, paths)
         }
     }
 
@@ -65,6 +69,10 @@ public final class BuildMemo {
 
     private let frontEnd: FrontEnd
     private var entries: [String: Entry] = [:]
+    /// The last build's output, for the next to patch; taken (and so owned) by the build that uses it.
+    private var assembly: Assembly?
+    /// How many builds have been recorded.
+    public private(set) var generation = 0
     /// State directories in which something changed since the last build.
     private var changedStates: Set<String> = []
 
@@ -73,6 +81,7 @@ public final class BuildMemo {
     /// Forget everything (after the watch lost events).
     public func reset() {
         entries.removeAll()
+        assembly = nil
         changedStates.removeAll()
     }
 
@@ -101,9 +110,17 @@ public final class BuildMemo {
         return out
     }
 
-    /// This build's entries; servers that are gone are dropped.
-    func record(_ new: [Entry], servers: [APIServer], reuse: Reuse) {
+    /// The last build's output, which the caller now owns (nil when there is none to patch).
+    func takeAssembly() -> Assembly? {
+        defer { assembly = nil }
+        return assembly
+    }
+
+    /// This build's entries and output; servers that are gone are dropped.
+    func record(_ new: [Entry], servers: [APIServer], reuse: Reuse, assembly: Assembly) {
         lastReuse = reuse
+        self.assembly = assembly
+        generation = assembly.generation
         entries = Dictionary(minimumCapacity: servers.count)
         for (server, entry) in zip(servers, new) { entries[server.name.value] = entry }
         changedStates.removeAll()

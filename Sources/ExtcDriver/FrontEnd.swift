@@ -30,6 +30,8 @@ public final class FrontEnd {
 
     private var cache: [String: Parsed] = [:]
     private var revisions = 0
+    /// The names compared across files at the last compile.
+    private let crossIndex = Checker.CrossIndex()
 
     public init() {}
 
@@ -107,7 +109,7 @@ public final class FrontEnd {
         guard checks.count == parsed.count, !syntaxDiagnostics.contains(where: \.isError) else {
             return Self.check(files, syntaxDiagnostics: syntaxDiagnostics)
         }
-        let (program, checked) = Checker.combine(checks)
+        let (program, checked) = Checker.combine(checks, index: crossIndex)
         return Result(files: files, program: program, diagnostics: (syntaxDiagnostics + checked).sortedBySource())
     }
 

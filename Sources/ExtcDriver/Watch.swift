@@ -319,7 +319,10 @@ public final class Watcher {
     /// (Watched before the read: a change after the watch is an event, one before it a difference.)
     private func writeLayout(_ output: BuildOutput, to dir: String) throws -> Int {
         noteStateEvents()  // whatever happened there so far is judged before the mirror is used
-        if let mirror, let report = try mirror.update(output.files, withheld: output.withheld) { return report.written.count }
+        if let mirror, let report = try mirror.update(output.files, withheld: output.withheld, generation: output.generation,
+                                                      changes: output.changes) {
+            return report.written.count
+        }
         dropMirror()
         let written = try OutputWriter.write(output.files, toDirectory: dir, withheld: output.withheld).written.count
         guard !request.once, inotify >= 0 else { return written }
@@ -329,7 +332,7 @@ public final class Watcher {
             guard wd >= 0 else { dropMirror(); return written }
             outputWatches[wd] = sub
         }
-        mirror = LayoutMirror(verifying: output.files, in: dir, withheld: output.withheld)
+        mirror = LayoutMirror(verifying: output.files, in: dir, withheld: output.withheld, generation: output.generation)
         return written
     }
 

@@ -16,14 +16,18 @@ public final class LayoutMirror {
     private var records: [String: String]
     /// Whether the build left its Secrets out (then the secret record is not extc's to touch).
     private let withholding: Bool
+    /// The build the files are from, when the caller counts them: a later build that says which
+    /// of these it changed is compared at those places alone.
+    private var generation: Int?
 
     /// The directory read back: a mirror when it holds exactly what a write of `files` leaves.
-    public init?(verifying files: [OutputFile], in directory: String, withheld: [String]?) {
+    public init?(verifying files: [OutputFile], in directory: String, withheld: [String]?, generation: Int? = nil) {
         let plan = DirectoryPlan(files, in: directory, withheld: withheld)
         guard plan.isCurrent else { return nil }
         self.directory = directory
         self.files = files
         self.withholding = withheld != nil
+        self.generation = generation
         records = Dictionary(uniqueKeysWithValues: plan.entries.filter { DirectoryPlan.records.contains($0.name) }
             .map { ($0.name, String(decoding: $0.bytes, as: UTF8.self)) })
     }
@@ -60,21 +64,24 @@ public final class LayoutMirror {
     /// ones, then the records if the names changed. Nil, having written nothing, when this needs
     /// what only a full write does: a `.gitignore` that changed (it is merged with the user's),
     /// Secrets left out where they were not (or the reverse), or a new subdirectory.
-    public func update(_ new: [OutputFile], withheld: [String]?) throws -> WriteReport? {
+    /// `changes`: when `new` is the build after `from` with only the files at `places` made
+    /// again (names and order as they were), and these files are from `from`, only those places
+    /// are compared.
+    public func update(_ new: [OutputFile], withheld: [String]?, generation: Int? = nil,
+                       changes: (from: Int, places: [Int])? = nil) throws -> WriteReport? {
         guard (withheld != nil) == withholding else { return nil }
+        if let changes, changes.from == self.generation, new.count == files.count {
+            self.generation = generation
+            return try patch(new, at: changes.places)
+        }
+        self.generation = generation
         let (changed, removed, sameNames) = difference(new)
         if changed.contains(where: { new[$0].name == ".gitignore" }) { return nil }
         let known = subdirectories
         if changed.contains(where: { new[$0].name.contains("/") && !known.contains(FileIO.directory(of: new[$0].name)) }) { return nil }
         var report = WriteReport()
         expected = [:]  // the last update's events were all read before this one (the owner drains first)
-        for i in changed {
-            let f = new[i]
-            if try FileIO.write(pieces: f.pieces, to: "\(directory)/\(f.name)", mode: f.sensitive ? 0o600 : 0o644, durable: false) {
-                expect(f.name)
-            }
-            report.written.append(f.name)
-        }
+        for i in changed { try write(new[i], into: &report) }
         for name in removed where FileIO.kind("\(directory)/\(name)") != nil {
             try FileIO.remove("\(directory)/\(name)")
             expect(name)
@@ -90,6 +97,26 @@ public final class LayoutMirror {
     }
 
     private func expect(_ name: String) { expected[name, default: 0] += 1 }
+
+    /// Writes the files at `places` whose text differs, keeping `files` its own array (changed in
+    /// place, never shared with the build's), so a save costs what it changed.
+    private func patch(_ new: [OutputFile], at places: [Int]) throws -> WriteReport {
+        var report = WriteReport()
+        expected = [:]
+        for p in places where new[p].pieces != files[p].pieces {
+            try write(new[p], into: &report)
+            files[p] = new[p]
+        }
+        return report
+    }
+
+    /// One file replaced atomically (not synced), and the rename it causes expected.
+    private func write(_ f: OutputFile, into report: inout WriteReport) throws {
+        if try FileIO.write(pieces: f.pieces, to: "\(directory)/\(f.name)", mode: f.sensitive ? 0o600 : 0o644, durable: false) {
+            expect(f.name)
+        }
+        report.written.append(f.name)
+    }
 
     /// The files of `new` whose text or mode differs from the last write (indices into `new`),
     /// names the last write had and `new` has not, and whether the names are the same, in the same

@@ -21,15 +21,34 @@ public enum Lowering {
     /// kind rank, then server, then the order each server made them. Two servers may share a
     /// namespace: the first (by name) creates it, and the other's Namespace is left out.
     public static func applyOrder(_ perServer: [[KubeObject]]) -> [(server: Int, object: Int)] {
-        var namespaces: Set<String> = []
-        // Ranks are a few small numbers: one bucket each, filled in program order, is a stable
-        // sort in linear time.
-        var buckets: [[(server: Int, object: Int)]] = []
-        for (s, objects) in perServer.enumerated() {
+        order(perServer, carried: carried(perServer))
+    }
+
+    /// Each server's objects that the output carries, in the order they go out: by kind rank,
+    /// then as the server made them, leaving out a Namespace an earlier server makes already.
+    /// `previous(server, leftOut)`: that server's list from an earlier build, when it stands with
+    /// these objects left out (a watch's reused server); nil to make it here.
+    public static func carried(_ perServer: [[KubeObject]], previous: (Int, [Int]) -> [Int]? = { _, _ in nil }) -> [[Int]] {
+        var namespaces: Set<String> = Set(minimumCapacity: perServer.count)
+        return perServer.indices.map { s in
+            let objects = perServer[s]
             // Rank 0 is `Namespace`: one per name, the first server's.
-            for (i, o) in objects.enumerated() where o.rank != 0 || namespaces.insert(o.name).inserted {
-                while buckets.count <= o.rank { buckets.append([]) }
-                buckets[o.rank].append((s, i))
+            var leftOut: [Int] = []
+            for i in objects.indices where objects[i].rank == 0 && !namespaces.insert(objects[i].name).inserted { leftOut.append(i) }
+            if let list = previous(s, leftOut) { return list }
+            return objects.indices.filter { !leftOut.contains($0) }.sorted { (objects[$0].rank, $0) < (objects[$1].rank, $1) }
+        }
+    }
+
+    /// The lists `carried` made, merged by rank: ranks are a few small numbers, so one bucket each,
+    /// filled in program order, is a stable sort in linear time.
+    public static func order(_ perServer: [[KubeObject]], carried: [[Int]]) -> [(server: Int, object: Int)] {
+        var buckets: [[(server: Int, object: Int)]] = []
+        for (s, list) in carried.enumerated() {
+            for i in list {
+                let rank = perServer[s][i].rank
+                while buckets.count <= rank { buckets.append([]) }
+                buckets[rank].append((s, i))
             }
         }
         return buckets.flatMap { $0 }

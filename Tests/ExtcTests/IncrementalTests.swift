@@ -165,4 +165,78 @@ struct IncrementalTests {
             #expect(out.files[0].contents.contains("replicas: \(replicas)"), "\(text.count)")
         }
     }
+
+    @Test("an edit that keeps kinds and names patches the last output in place; one that adds an object or renames one assembles anew",
+          arguments: [Layout.stream, .dir, .kustomize])
+    func patched(_ layout: Layout) throws {
+        let specs = Specs(count: 6)
+        specs.options.layout = layout
+        let first = try specs.incremental()
+        #expect(first.changes == nil && first.generation == 1)
+        specs.write(4, Specs.server(4, replicas: 9))
+        let second = try Self.expectSame(specs)
+        let places = try #require(second.changes, "a field edit patches").places
+        #expect(second.changes?.from == 1 && second.generation == 2)
+        let changed = layout == .stream ? places.map { second.files[0].pieces[$0] } : places.map { second.files[$0].contents }
+        #expect(changed.count == places.count && changed.contains { $0.contains("replicas: 9") })
+        // Every place that differs from the build before is among those named.
+        if layout != .stream {
+            #expect(second.files.indices.filter { second.files[$0] != first.files[$0] }.allSatisfy(places.contains))
+        }
+        specs.write(4, Specs.server(4).replacingOccurrences(of: "versions v1alpha1 v1beta1", with: "versions v1alpha1 v1beta1 v1"))
+        #expect(try Self.expectSame(specs, "a version more: one APIService more").changes == nil)
+        specs.write(4, Specs.server(4).replacingOccurrences(of: "service api4", with: "service other4"))
+        #expect(try Self.expectSame(specs, "a Service renamed").changes == nil)
+        specs.write(4, Specs.server(4, replicas: 3).replacingOccurrences(of: "service api4", with: "service other4"))
+        #expect(try Self.expectSame(specs, "back to a field edit").changes != nil)
+    }
+
+    @Test("random edits to random specs, 60 builds in a row: each output is a scratch build's", arguments: [Layout.stream, .dir])
+    func randomEdits(_ layout: Layout) throws {
+        let specs = Specs(count: 10)
+        specs.options.layout = layout
+        _ = try specs.incremental()
+        var rng = FuzzTests.RNG(x: 0x1DC5_ED17)
+        var present = Set(0..<10)
+        for step in 0..<60 {
+            let i = Int.random(in: 0..<12, using: &rng)
+            var text = Specs.server(i, replicas: Int.random(in: 1...5, using: &rng))
+            switch Int.random(in: 0..<6, using: &rng) {
+            case 0: text = text.replacingOccurrences(of: "versions v1alpha1 v1beta1", with: "versions v1beta1")
+            case 1: text = text.replacingOccurrences(of: "namespace ns\(i)", with: "namespace ns\(Int.random(in: 0..<3, using: &rng))")
+            case 2: text = text.replacingOccurrences(of: "verbs get list watch create", with: "verbs get list")
+            case 3 where present.count > 2 && present.contains(i):
+                unlink(specs.path(i))
+                present.remove(i)
+                _ = try Self.expectSame(specs, "step \(step): s\(i) deleted")
+                continue
+            default: break
+            }
+            specs.write(i, text)
+            present.insert(i)
+            _ = try Self.expectSame(specs, "step \(step): s\(i) edited")
+        }
+    }
+
+    @Test("names compared across files, kept between compiles: clashes made and mended in random files are found as a fresh compile finds them")
+    func crossFindings() throws {
+        let specs = Specs(count: 8)
+        var rng = FuzzTests.RNG(x: 0xC405_5E5)
+        func render(_ r: FrontEnd.Result) -> [String] { r.diagnostics.map { "\($0.code) \($0.span.file.path):\($0.span.start) \($0.message)" } }
+        for step in 0..<50 {
+            let i = Int.random(in: 0..<8, using: &rng), j = Int.random(in: 0..<8, using: &rng)
+            var text = Specs.server(i)
+            switch Int.random(in: 0..<6, using: &rng) {
+            case 0: text = text.replacingOccurrences(of: "apiserver s\(i) ", with: "apiserver s\(j) ")
+            case 1: text = text.replacingOccurrences(of: "group g\(i).", with: "group g\(j).")
+            case 2: text = text.replacingOccurrences(of: "namespace ns\(i == 1 ? 0 : i); service api\(i)", with: "namespace ns\(j); service api\(j)")
+            case 3: text = text.replacingOccurrences(of: "  resource", with: "  user-roles { view shared:view }\n  resource")
+            default: break
+            }
+            specs.write(i, text)
+            let kept = try specs.frontEnd.compile(paths: specs.paths()), fresh = try FrontEnd().compile(paths: specs.paths())
+            #expect(render(kept) == render(fresh), "step \(step): s\(i) written")
+            #expect(kept.program?.servers.map(\.name.value) == fresh.program?.servers.map(\.name.value))
+        }
+    }
 }
