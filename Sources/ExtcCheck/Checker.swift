@@ -152,17 +152,28 @@ public enum Checker {
         func update(_ checks: [FileCheck]) -> Bool {
             guard valid else { return false }
             valid = false
-            let before = Set(files.map(ObjectIdentifier.init)), now = Set(checks.map(ObjectIdentifier.init))
-            for f in files where !now.contains(ObjectIdentifier(f)) {
+            let (gone, added) = Self.difference(files, checks)
+            for f in gone {
                 for (s, k) in zip(f.servers, f.keys) { tables.remove(s, k) }
             }
             var bag = DiagnosticBag()
-            for f in checks where !before.contains(ObjectIdentifier(f)) {
+            for f in added {
                 for (s, k) in zip(f.servers, f.keys) { tables.add(s, k, &bag) }
             }
             guard bag.items.isEmpty else { return false }
             (files, valid) = (checks, true)
             return true
+        }
+
+        /// The checks only `old` has, and those only `new` has. With as many files, position by
+        /// position (a file that moved is both, which removing all before adding allows).
+        static func difference(_ old: [FileCheck], _ new: [FileCheck]) -> (gone: [FileCheck], added: [FileCheck]) {
+            if old.count == new.count {
+                let changed = old.indices.filter { old[$0] !== new[$0] }
+                return (changed.map { old[$0] }, changed.map { new[$0] })
+            }
+            let before = Set(old.map(ObjectIdentifier.init)), now = Set(new.map(ObjectIdentifier.init))
+            return (old.filter { !now.contains(ObjectIdentifier($0)) }, new.filter { !before.contains(ObjectIdentifier($0)) })
         }
 
         /// After a full combine of `checks`: the tables it made, kept only when it found no clash.

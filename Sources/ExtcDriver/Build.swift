@@ -52,7 +52,8 @@ public enum Builder {
         guard !diagnostics.contains(where: \.isError) else {
             return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
-        let tls = outcomes.map(Self.tls)
+        // A server whose outcome the memo gave back carries the material it carried last time.
+        let tls = servers.indices.map { i in known[i] ? previous[i]!.tls : Self.tls(outcomes[i]!) }
         // Each server's objects: kept while its IR (its file's bytes) and material are the same.
         // (An outcome the memo gave back is its own: no need to compare the PEM text.)
         let reused = servers.indices.map { i in
@@ -61,7 +62,8 @@ public enum Builder {
         let made = servers.indices.map { i in
             reused[i] ? previous[i]!.objects : Lowering.objects(of: servers[i], tls: tls[i], files: configFiles)
         }
-        let carried = Lowering.carried(made) { s, leftOut in
+        let namespaces = servers.indices.map { i in reused[i] ? previous[i]!.namespaces : Lowering.namespaces(made[i]) }
+        let carried = Lowering.carried(made, namespaces: namespaces) { s, leftOut in
             guard reused[s], let p = previous[s], p.leftOut == leftOut else { return nil }
             return p.kept
         }
@@ -85,9 +87,10 @@ public enum Builder {
             memo.record(servers.indices.map { i in
                 // Everything kept (the outcome too): the entry stands as it is.
                 if known[i], same[i], let p = previous[i], documents == nil || p.documents != nil, paths == nil || p.paths != nil { return p }
-                return BuildMemo.Entry(revision: memo.revision(of: servers[i]), outcome: outcomes[i], checkedAt: known[i] ? previous[i]!.checkedAt : now,
-                                       tls: tls[i], format: options.format, objects: made[i], kept: carried[i],
-                                       leftOut: made[i].indices.filter { made[i][$0].rank == 0 && !carried[i].contains($0) },
+                return BuildMemo.Entry(revision: memo.revision(of: servers[i]), outcome: outcomes[i] ?? previous[i]!.outcome,
+                                       checkedAt: known[i] ? previous[i]!.checkedAt : now,
+                                       tls: tls[i], format: options.format, objects: made[i], kept: carried[i], namespaces: namespaces[i],
+                                       leftOut: namespaces[i].filter { !carried[i].contains($0) },
                                        checks: checks[i], documents: documents?[i], layout: options.layout, paths: paths?[i])
             }, servers: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
                                                          objects: reused.filter { $0 }.count), assembly: assembly)
@@ -99,14 +102,15 @@ public enum Builder {
                            generation: memo == nil ? nil : generation, changes: patch.map { (generation - 1, $0.1) })
     }
 
-    /// Every server's certificate outcome: the memo's where it still stands (`known`), the rest
-    /// made at once, on every core, in program order, with what making them said.
+    /// Every server's certificate outcome: where the memo's still stands (`known`) nil, as that
+    /// entry has it; the rest made at once, on every core, in program order, with what making
+    /// them said.
     static func outcomes(_ servers: [APIServer], _ previous: [BuildMemo.Entry?], options: BuildOptions, certs: CertBackend,
-                         memo: BuildMemo?, now: Int) -> (outcomes: [CertOutcome], known: [Bool], notes: [String], diagnostics: [Diagnostic]) {
-        var outcomes = servers.indices.map { i in
-            previous[i].flatMap { memo?.outcome($0, servers[i], certs: certs, rotate: options.rotate, now: now) }
+                         memo: BuildMemo?, now: Int) -> (outcomes: [CertOutcome?], known: [Bool], notes: [String], diagnostics: [Diagnostic]) {
+        let known = servers.indices.map { i in
+            previous[i].map { memo?.stands($0, servers[i], certs: certs, rotate: options.rotate, now: now) ?? false } ?? false
         }
-        let known = outcomes.map { $0 != nil }
+        var outcomes = [CertOutcome?](repeating: nil, count: servers.count)
         let asked = servers.indices.filter { !known[$0] }
         var notes: [String] = [], diagnostics: [Diagnostic] = []
         for (i, outcome) in zip(asked, certs.materials(for: asked.map { servers[$0] }, rotate: options.rotate)) {
@@ -114,7 +118,7 @@ public enum Builder {
             notes += outcome.notes
             diagnostics += outcome.diagnostics
         }
-        return (outcomes.map { $0! }, known, notes, diagnostics)
+        return (outcomes, known, notes, diagnostics)
     }
 
     /// The PEM text one server's objects carry.

@@ -34,7 +34,9 @@ public final class BuildMemo {
         /// The objects (indices into `objects`) the output carries after namespaces are shared out,
         /// in output order (`Lowering.carried`).
         let kept: [Int]
-        /// The Namespaces among `objects` left out because an earlier server makes them.
+        /// The Namespaces among `objects` (`Lowering.namespaces`).
+        let namespaces: [Int]
+        /// Those of them left out because an earlier server makes them.
         let leftOut: [Int]
         let checks: [Diagnostic]
         let documents: [String]?
@@ -43,9 +45,9 @@ public final class BuildMemo {
         let paths: [String]?
 
         init(revision: Int?, outcome: CertOutcome, checkedAt: Int, tls: ServerTLS, format: OutputFormat, objects: [KubeObject],
-             kept: [Int], leftOut: [Int], checks: [Diagnostic], documents: [String]?, layout: Layout, paths: [String]?) {
+             kept: [Int], namespaces: [Int], leftOut: [Int], checks: [Diagnostic], documents: [String]?, layout: Layout, paths: [String]?) {
             (self.revision, self.outcome, self.checkedAt, self.tls, self.format) = (revision, outcome, checkedAt, tls, format)
-            (self.objects, self.kept, self.leftOut, self.checks) = (objects, kept, leftOut, checks)
+            (self.objects, self.kept, self.namespaces, self.leftOut, self.checks) = (objects, kept, namespaces, leftOut, checks)
             (self.documents, self.layout, self.paths) = (documents, layout, paths)
         }
     }
@@ -69,6 +71,9 @@ public final class BuildMemo {
 
     private let frontEnd: FrontEnd
     private var entries: [String: Entry] = [:]
+    /// The last build's servers' names and entries, in program order.
+    private var lastNames: [String] = []
+    private var lastEntries: [Entry] = []
     /// The last build's output, for the next to patch; taken (and so owned) by the build that uses it.
     private var assembly: Assembly?
     /// How many builds have been recorded.
@@ -81,6 +86,7 @@ public final class BuildMemo {
     /// Forget everything (after the watch lost events).
     public func reset() {
         entries.removeAll()
+        (lastNames, lastEntries) = ([], [])
         assembly = nil
         changedStates.removeAll()
     }
@@ -101,13 +107,11 @@ public final class BuildMemo {
         return e
     }
 
-    /// The entry's certificate outcome, when it still stands (see the invariants).
-    func outcome(_ e: Entry, _ server: APIServer, certs: CertBackend, rotate: Rotation, now: Int) -> CertOutcome? {
-        guard rotate == .none, e.outcome.diagnostics.isEmpty, now - e.checkedAt < Self.certificateAge, now >= e.checkedAt,
-              !changedStates.contains(certs.state.directory(for: server)) else { return nil }
-        var out = e.outcome
-        out.notes = []  // nothing was done this time
-        return out
+    /// Whether the entry's certificate outcome still stands (see the invariants); then nothing is
+    /// done for it, and the build carries the entry's material.
+    func stands(_ e: Entry, _ server: APIServer, certs: CertBackend, rotate: Rotation, now: Int) -> Bool {
+        rotate == .none && e.outcome.diagnostics.isEmpty && now - e.checkedAt < Self.certificateAge && now >= e.checkedAt
+            && (changedStates.isEmpty || !changedStates.contains(certs.state.directory(for: server)))
     }
 
     /// The last build's output, which the caller now owns (nil when there is none to patch).
@@ -121,8 +125,15 @@ public final class BuildMemo {
         lastReuse = reuse
         self.assembly = assembly
         generation = assembly.generation
-        entries = Dictionary(minimumCapacity: servers.count)
-        for (server, entry) in zip(servers, new) { entries[server.name.value] = entry }
+        let names = servers.map(\.name.value)
+        if names == lastNames {
+            // The same servers: only the entries made anew change.
+            for i in new.indices where new[i] !== lastEntries[i] { entries[names[i]] = new[i] }
+        } else {
+            entries = Dictionary(minimumCapacity: servers.count)
+            for (name, entry) in zip(names, new) { entries[name] = entry }
+        }
+        (lastNames, lastEntries) = (names, new)
         changedStates.removeAll()
     }
 }

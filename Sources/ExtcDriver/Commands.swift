@@ -31,14 +31,17 @@ public struct Commands {
     public init(console: Console) { self.console = console }
 
     /// Parses and checks; reports diagnostics. nil: stop with the returned status.
-    func compile(_ inputs: Inputs, frontEnd: FrontEnd = FrontEnd()) -> (FrontEnd.Result?, ExitStatus) {
-        let paths = inputs.paths()
+    /// `paths`: the files the inputs name, when the caller knows them (a watch); `touched`: see
+    /// `FrontEnd.compile`.
+    func compile(_ inputs: Inputs, paths known: [String]? = nil, frontEnd: FrontEnd = FrontEnd(),
+                 touched: Set<String>? = nil) -> (FrontEnd.Result?, ExitStatus) {
+        let paths = known ?? inputs.paths()
         guard !paths.isEmpty else {
             console.error("no spec files match \(inputs.arguments.joined(separator: " "))")
             return (nil, .usage)
         }
         do {
-            let result = try frontEnd.compile(paths: paths, inputs: inputs)
+            let result = try frontEnd.compile(paths: paths, inputs: inputs, touched: touched)
             return (result, result.hasErrors ? .specErrors : .success)
         } catch {
             console.error("\(error)")

@@ -22,9 +22,14 @@ public final class FrontEnd {
         let revision: Int
         /// The file as it was when read; nil: read it again next time.
         let stamp: FileStamp?
+        /// The file's name, when its path named a regular file itself (not a symlink): a watch
+        /// that saw no event on that name may take it as unchanged.
+        let watchableName: String?
 
-        init(bytes: [UInt8], syntax: FileSyntax, diagnostics: [Diagnostic], checked: Checker.FileCheck?, revision: Int, stamp: FileStamp?) {
+        init(bytes: [UInt8], syntax: FileSyntax, diagnostics: [Diagnostic], checked: Checker.FileCheck?, revision: Int, stamp: FileStamp?,
+             watchableName: String?) {
             (self.bytes, self.syntax, self.diagnostics, self.checked, self.revision, self.stamp) = (bytes, syntax, diagnostics, checked, revision, stamp)
+            self.watchableName = watchableName
         }
     }
 
@@ -76,9 +81,17 @@ public final class FrontEnd {
     /// Parses and checks; an unreadable file throws before anything is checked.
     /// Each file is checked on its own as it is parsed, and that check kept with the parse;
     /// only the findings across files are made again each time.
-    public func compile(paths: [String], inputs: Inputs = Inputs([])) throws -> Result {
+    /// `touched`: from a watch that saw every event in the specs' directories since the last
+    /// compile and nothing but edits, the names of the files written since; a file read then,
+    /// settled, and not among them is taken as it was without a stat. Nil: every file is looked at.
+    public func compile(paths: [String], inputs: Inputs = Inputs([]), touched: Set<String>? = nil) throws -> Result {
         var parsed: [Parsed] = []
+        parsed.reserveCapacity(paths.count)
         for argument in paths {
+            if let touched, let hit = cache[argument], hit.stamp != nil, let name = hit.watchableName, !touched.contains(name) {
+                parsed.append(hit)
+                continue
+            }
             let stamp = argument == Inputs.stdin ? nil : FileStamp(argument)
             if let stamp, let hit = cache[argument], hit.stamp == stamp {
                 parsed.append(hit)
@@ -89,9 +102,10 @@ public final class FrontEnd {
             // Trusted next time only if the file's last change is well before this read: two
             // seconds covers file systems that keep whole (FAT: even) seconds.
             let settled = stamp.flatMap { $0.changed + FileStamp.granularity < readAt ? $0 : nil }
+            let name = stamp != nil && FileIO.kind(path) == S_IFREG ? FileIO.baseName(of: path) : nil
             if let hit = cache[path], hit.bytes == bytes {
                 let kept = Parsed(bytes: bytes, syntax: hit.syntax, diagnostics: hit.diagnostics, checked: hit.checked,
-                                  revision: hit.revision, stamp: settled)
+                                  revision: hit.revision, stamp: settled, watchableName: name)
                 cache[path] = kept
                 parsed.append(kept)
                 continue
@@ -99,7 +113,8 @@ public final class FrontEnd {
             let (syntax, ds) = Parser.parse(SourceFile(path: path, bytes: bytes))
             revisions += 1
             let checked = ds.contains(where: \.isError) ? nil : Checker.checkFile(syntax)
-            let new = Parsed(bytes: bytes, syntax: syntax, diagnostics: ds, checked: checked, revision: revisions, stamp: settled)
+            let new = Parsed(bytes: bytes, syntax: syntax, diagnostics: ds, checked: checked, revision: revisions, stamp: settled,
+                             watchableName: name)
             cache[path] = new
             parsed.append(new)
         }

@@ -46,6 +46,18 @@ public final class Watcher {
     private var mirror: LayoutMirror?
     /// Watch descriptor -> the output directory's subdirectory it is on ("" for the directory).
     private var outputWatches: [Int32: String] = [:]
+    /// What changed among the specs since the last build began, from the events.
+    private var specChanges = SpecChanges()
+    /// The spec paths the last full look found, and their file names.
+    private var specPaths: [String] = []
+    private var specNames: Set<String> = []
+    /// The directories `syncWatches` last wanted, with the extra files it was asked for.
+    private var wanted: (extra: [String], directories: [(directory: String, names: [String])])?
+    /// Each state directory's parent, as it was when the state directories were last looked at;
+    /// emptied by any event in one of them.
+    private var stateParents: [String: FileIdentity] = [:]
+    /// Watch descriptor -> a state directory's parent.
+    private var stateParentWatches: [Int32: String] = [:]
     /// A spec changed while a build was running (seen when it looked for state changes): the
     /// loop builds again at once.
     private var changedDuringBuild = false
@@ -119,7 +131,12 @@ public final class Watcher {
     /// whether a directory that had no watch got one (its files may already have changed).
     @discardableResult
     private func syncWatches() -> Bool {
-        let wanted = request.build.inputs.watchedDirectories(extra: extraFiles, excluding: ownDirectories)
+        // The directories a spec may be in change only when something comes or goes (a
+        // structural change); each is still watched again by path, so one replaced is found.
+        if specChanges.structural || wanted?.extra != extraFiles {
+            wanted = (extraFiles, request.build.inputs.watchedDirectories(extra: extraFiles, excluding: ownDirectories))
+        }
+        let wanted = self.wanted!.directories
         var parents: [(String, [String])] = []
         // Each directory's parent, for the directory's own name; not for one below another watched
         // directory, whose parent sees it come and go already.
@@ -139,6 +156,7 @@ public final class Watcher {
             if !known, wanted.contains(where: { $0.0 == dir }), started { regained = true }
         }
         started = true
+        if regained { specChanges.structural = true }
         return regained
     }
 
@@ -151,6 +169,8 @@ public final class Watcher {
 
     /// Events were lost (the queue overflowed): nothing kept from earlier builds is trusted.
     private func forgetKept() {
+        specChanges.structural = true
+        stateParents = [:]
         frontEnd.reset()
         memo.reset()
         dropMirror()
@@ -195,25 +215,28 @@ public final class Watcher {
                 }
                 offset += MemoryLayout<inotify_event>.size + length
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 { result = .overflow; continue }
-                if let sub = outputWatches[wd] {
-                    noteOutputEvent(in: sub, mask, name)
-                    // The output directory may also be a spec or state directory.
-                    if watches[wd] == nil, stateWatches[wd] == nil { continue }
+                if let sub = outputWatches[wd] { noteOutputEvent(in: sub, mask, name) }
+                if stateParentWatches[wd] != nil, Self.movesStateDirectory(mask, name) {
+                    // A name came or went beside the state directories: look at each again.
+                    stateParents = [:]
+                    if mask & UInt32(IN_IGNORED) != 0 { stateParentWatches[wd] = nil }
                 }
                 if let dir = stateWatches[wd] {
                     memo.stateChanged(dir)
                     if mask & UInt32(IN_IGNORED) != 0 { stateWatches[wd] = nil; watchedStates[dir] = nil }
-                    // The same directory may also hold files a build reads (a shared CA, a
-                    // volume's files): then the event is an input's too.
-                    if watches[wd] == nil { continue }
                 }
-                if mask & UInt32(IN_IGNORED) != 0 { watches[wd] = nil; continue }
+                // The same directory may be watched for several reasons (a shared CA or a volume's
+                // files in a state directory, specs beside the output): then it is an input's too.
+                guard watches[wd] != nil else { continue }
+                if mask & UInt32(IN_IGNORED) != 0 { watches[wd] = nil; specChanges.structural = true; continue }
                 guard let w = watches[wd] else { continue }
                 // A subdirectory that comes or goes where specs are looked for at any depth (not
                 // the output or state directory, which this watcher's own builds replace).
                 let directory = mask & UInt32(IN_ISDIR) != 0 && !name.hasPrefix(".") && w.names.contains(Inputs.anySpec)
                     && !ownDirectories.contains(FileIO.canonical(w.directory) + "/" + name)
-                if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 || directory || w.names.contains(where: { fnmatch($0, name, 0) == 0 }) {
+                let selfOrDirectory = mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 || directory
+                if selfOrDirectory || w.names.contains(where: { fnmatch($0, name, 0) == 0 }) {
+                    specChanges.note(mask, name, structural: selfOrDirectory, known: specNames)
                     if result == nil { result = .files }
                 }
             }
@@ -224,9 +247,9 @@ public final class Watcher {
     /// not extc's, or is one its own last write caused; anything else means another hand.
     private func noteOutputEvent(in sub: String, _ mask: UInt32, _ name: String) {
         if mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 { return dropMirror() }
-        guard let mirror, !name.isEmpty, !FileIO.isTemporaryName(name) else { return }
+        guard let mirror, !name.isEmpty else { return }
         let path = sub.isEmpty ? name : "\(sub)/\(name)"
-        guard mirror.owns(path) else { return }
+        guard mirror.owns(path) else { return }  // not a temporary either: extc never names a file so
         if mask & UInt32(IN_MOVED_TO | IN_DELETE) != 0, mirror.consume(path) { return }
         dropMirror()
     }
@@ -239,7 +262,16 @@ public final class Watcher {
         let start = Watcher.monotonic()
         changedDuringBuild = false
         let commands = Commands(console: console)
-        let (result, status) = commands.compile(request.build.inputs, frontEnd: frontEnd)
+        // Without anything structural since the last build, the specs are the same files and
+        // only those the events named may have changed: no listing, no stat of the rest.
+        let changes = specChanges
+        specChanges = SpecChanges(structural: false)
+        if changes.structural || specPaths.isEmpty || request.once {
+            specPaths = request.build.inputs.paths()
+            specNames = Set(specPaths.map(FileIO.baseName))
+        }
+        let (result, status) = commands.compile(request.build.inputs, paths: specPaths, frontEnd: frontEnd,
+                                                touched: changes.structural ? nil : changes.touched)
         guard let result else { return finish(start, status: status, objects: 0, written: 0, diagnostics: []) }
         console.report(result.diagnostics)
         guard let program = result.program else {
@@ -255,7 +287,7 @@ public final class Watcher {
         do {
             // State directories that exist are watched before the build reads them; those it
             // makes, after (and are then checked again by the next build).
-            watchStates(program, madeNow: false)
+            watchStates(program, madeNow: false, quiet: !changes.structural && stateParentsStand())
             defer { watchStates(program, madeNow: true) }
             noteStateEvents()
             let output = try Builder.build(program, options: request.build.options, certs: backend, memo: request.once ? nil : memo)
@@ -276,11 +308,19 @@ public final class Watcher {
     /// directory than the one watched. `madeNow`: the build just made or read it before its watch
     /// was in place, so what it saw there is not trusted. A build makes directories but never
     /// replaces one, so after it only paths not watched before it need a look.
-    private func watchStates(_ program: Program, madeNow: Bool) {
+    /// `quiet`: nothing but file edits happened, and every state directory's parent is the one
+    /// it was (so no watched directory was moved away from its path along with its parent): a
+    /// directory watched since then is still the one at its path, or its watch said otherwise.
+    private func watchStates(_ program: Program, madeNow: Bool, quiet: Bool = false) {
         guard inotify >= 0 else { return }
+        let full = !madeNow && !quiet
+        if full { stateParents = [:] }
+        var parentsWatched = true
+        defer { if full, !parentsWatched { stateParents = [:] } }  // then no build is quiet about states
         for server in program.servers {
             let dir = request.build.state.directory(for: server)
-            if madeNow, watchedStates[dir] != nil { continue }
+            if madeNow || quiet, watchedStates[dir] != nil { continue }
+            if full, !noteStateParent(of: dir) { parentsWatched = false }
             guard let identity = FileIdentity(directory: dir) else {
                 // Gone: made again by the build, and watched after it.
                 if watchedStates.removeValue(forKey: dir) != nil { memo.stateChanged(dir) }
@@ -294,6 +334,33 @@ public final class Watcher {
             watchedStates[dir] = identity
             if madeNow || replaced { memo.stateChanged(dir) }
         }
+    }
+
+    /// Whether an event in a state directory's parent may change what a state directory's path
+    /// names: an entry that came, went or was renamed (a directory, or a symlink retargeted), or
+    /// the parent itself going. Not a file's contents, and not the names extc keeps there
+    /// itself (`.lock`, `.gitignore`, temporaries: all hidden, which a server's name never is).
+    static func movesStateDirectory(_ mask: UInt32, _ name: String) -> Bool {
+        if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0 { return true }
+        return mask & UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO) != 0 && !name.hasPrefix(".")
+    }
+
+    /// Watches a state directory's parent (before its identity is taken: a change after the
+    /// watch is an event, one before it a different identity next time).
+    /// False when it cannot be watched.
+    private func noteStateParent(of dir: String) -> Bool {
+        let parent = FileIO.directory(of: dir)
+        guard stateParents[parent] == nil else { return true }
+        let wd = inotify_add_watch(inotify, parent, Self.events)
+        guard wd >= 0, let identity = FileIdentity(directory: parent) else { return false }
+        stateParentWatches[wd] = parent
+        stateParents[parent] = identity
+        return true
+    }
+
+    /// Whether every state directory's parent seen at the last full look is still at its path.
+    private func stateParentsStand() -> Bool {
+        !stateParents.isEmpty && stateParents.allSatisfy { FileIdentity(directory: $0.key) == $0.value }
     }
 
     /// Reads the events queued while the specs were compiled, just before the certificate pass:
@@ -371,6 +438,24 @@ public final class Watcher {
         var parts = tm()
         localtime_r(&t, &parts)
         return parts.timeText
+    }
+}
+
+/// What the events since the last build say about the specs: which file names were written, or
+/// that something structural happened (a file came or went, a directory moved or was replaced,
+/// a watch ended, events were lost), after which every spec is listed and looked at again.
+struct SpecChanges {
+    var touched: Set<String> = []
+    var structural = true  // a watch's first build looks at everything
+
+    /// One event on a name that matters. A rename onto a name already among the specs (an
+    /// editor's save) is an edit of that file; onto a new name it adds one.
+    mutating func note(_ mask: UInt32, _ name: String, structural selfOrDirectory: Bool, known: Set<String>) {
+        touched.insert(name)
+        if selfOrDirectory || mask & UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM) != 0
+            || (mask & UInt32(IN_MOVED_TO) != 0 && !known.contains(name)) {
+            structural = true
+        }
     }
 }
 

@@ -21,20 +21,24 @@ public enum Lowering {
     /// kind rank, then server, then the order each server made them. Two servers may share a
     /// namespace: the first (by name) creates it, and the other's Namespace is left out.
     public static func applyOrder(_ perServer: [[KubeObject]]) -> [(server: Int, object: Int)] {
-        order(perServer, carried: carried(perServer))
+        order(perServer, carried: carried(perServer, namespaces: perServer.map(namespaces)))
     }
+
+    /// Which of one server's objects are Namespaces (rank 0), the only ones two servers may share.
+    public static func namespaces(_ objects: [KubeObject]) -> [Int] { objects.indices.filter { objects[$0].rank == 0 } }
 
     /// Each server's objects that the output carries, in the order they go out: by kind rank,
     /// then as the server made them, leaving out a Namespace an earlier server makes already.
-    /// `previous(server, leftOut)`: that server's list from an earlier build, when it stands with
-    /// these objects left out (a watch's reused server); nil to make it here.
-    public static func carried(_ perServer: [[KubeObject]], previous: (Int, [Int]) -> [Int]? = { _, _ in nil }) -> [[Int]] {
-        var namespaces: Set<String> = Set(minimumCapacity: perServer.count)
+    /// `namespaces`: each server's `namespaces(_:)`. `previous(server, leftOut)`: that server's
+    /// list from an earlier build, when it stands with these objects left out (a watch's reused
+    /// server); nil to make it here.
+    public static func carried(_ perServer: [[KubeObject]], namespaces: [[Int]], previous: (Int, [Int]) -> [Int]? = { _, _ in nil }) -> [[Int]] {
+        var made: Set<String> = Set(minimumCapacity: perServer.count)
         return perServer.indices.map { s in
             let objects = perServer[s]
             // Rank 0 is `Namespace`: one per name, the first server's.
             var leftOut: [Int] = []
-            for i in objects.indices where objects[i].rank == 0 && !namespaces.insert(objects[i].name).inserted { leftOut.append(i) }
+            for i in namespaces[s] where !made.insert(objects[i].name).inserted { leftOut.append(i) }
             if let list = previous(s, leftOut) { return list }
             return objects.indices.filter { !leftOut.contains($0) }.sorted { (objects[$0].rank, $0) < (objects[$1].rank, $1) }
         }

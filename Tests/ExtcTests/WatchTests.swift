@@ -276,6 +276,57 @@ struct WatchTests {
         #expect(t.secretHoldsState, "the new directory is watched: \(w.stderrText)")
     }
 
+    @Test("the whole state directory moved away: the next build makes each server's state again where the spec says")
+    func stateRootMoved() throws {
+        let t = try TwoSpecs(), w = t.w
+        t.saveOther(replicas: 3)
+        #expect(w.waitForRebuilds(2), "\(w.stderrText)")
+        rename("\(w.dir)/state", "\(w.dir)/state.old")
+        usleep(100_000)
+        t.saveOther(replicas: 4)
+        #expect(w.waitForRebuilds(3) && FileManager.default.fileExists(atPath: "\(t.state)/tls.key"), "\(w.stderrText)")
+        #expect(t.secretHoldsState, "\(w.stderrText)")
+    }
+
+    @Test("a state directory that is a symlink, retargeted to an empty directory: the next build issues into it")
+    func stateSymlinkRetargeted() throws {
+        let t = try TwoSpecs(), w = t.w, root = "\(w.dir)/state"
+        rename(t.state, "\(root)/A")
+        symlink("A", t.state)
+        t.saveOther(replicas: 3)
+        #expect(w.waitForRebuilds(2) && t.secretHoldsState, "\(w.stderrText)")
+        t.saveOther(replicas: 4)
+        #expect(w.waitForRebuilds(3), "\(w.stderrText)")
+        // Retargeted in one step (a new link renamed over the old): only the parent sees it.
+        mkdir("\(root)/B", 0o700)
+        symlink("B", "\(root)/hello.new")
+        rename("\(root)/hello.new", t.state)
+        usleep(100_000)
+        t.saveOther(replicas: 5)
+        #expect(w.waitForRebuilds(4) && FileManager.default.fileExists(atPath: "\(root)/B/tls.key"), "\(w.stderrText)")
+        #expect(t.secretHoldsState, "\(w.stderrText)")
+    }
+
+    @Test("a spec that is a symlink to a file elsewhere is read again when another spec's save starts a build")
+    func symlinkedSpec() throws {
+        let w = try WatchSession(spec: Self.minimal, specArgument: "$DIR")
+        let elsewhere = Paths.temporaryDirectory("extc-elsewhere")
+        defer { Paths.cleanUp(elsewhere) }
+        #expect(w.waitForRebuilds(1), "\(w.stderrText)")
+        let other = TwoSpecs.other
+        Paths.write(other, to: "\(elsewhere)/other.ext")
+        // Older than the two seconds within which a file is always read again (`FrontEnd`).
+        usleep(2_200_000)
+        symlink("\(elsewhere)/other.ext", "\(w.dir)/other.ext")
+        #expect(w.waitForRebuilds(2) && FileManager.default.fileExists(atPath: "\(w.out)/12-deployment.other.other.yaml"), "\(w.stderrText)")
+        let built = w.rebuilds
+        Paths.write(other.replacingOccurrences(of: "  resource", with: "  replicas 6\n  resource"), to: "\(elsewhere)/other.ext")
+        usleep(100_000)
+        w.atomicSave(Self.replicas(3))
+        #expect(w.waitForRebuilds(built + 1), "\(w.stderrText)")
+        #expect(w.file("12-deployment.other.other.yaml").contains("replicas: 6"), "\(w.stderrText)")
+    }
+
     @Test("a file in a state directory that a spec reads (through a volume) rebuilds when it changes")
     func stateFileAsInput() throws {
         let w = try WatchSession(spec: Self.minimal, specArgument: "$DIR")
