@@ -58,16 +58,31 @@ final class StateCache: Sendable {
     }
 
     func hasPair(_ digest: String) -> Bool { facts.withLock { $0.pairs.contains(digest) } }
-    func insertPair(_ digest: String) { facts.withLock { $0.dirty = $0.pairs.insert(digest).inserted || $0.dirty } }
+    func insertPair(_ digest: String) { learn { $0.pairs.insert(digest).inserted } }
 
     func info(_ certDigest: String) -> CertificateInfo? { facts.withLock { $0.infos[certDigest] } }
     func insertInfo(_ info: CertificateInfo, for certDigest: String) {
         guard info.cacheLine != nil else { return }
-        facts.withLock { if $0.infos.updateValue(info, forKey: certDigest) == nil { $0.dirty = true } }
+        learn { $0.infos.updateValue(info, forKey: certDigest) == nil }
     }
 
     func isSigned(_ leaf: String, by ca: String) -> Bool { facts.withLock { $0.signed.contains("\(leaf) \(ca)") } }
-    func insertSigned(_ leaf: String, by ca: String) { facts.withLock { $0.dirty = $0.signed.insert("\(leaf) \(ca)").inserted || $0.dirty } }
+    func insertSigned(_ leaf: String, by ca: String) { learn { $0.signed.insert("\(leaf) \(ca)").inserted } }
+
+    /// Records a fact (`change` says whether it is new); a cache that comes to have something
+    /// to save joins the caches `saveAll` writes.
+    private func learn(_ change: (inout Facts) -> Bool) {
+        let joined = facts.withLock { f -> Bool in
+            let wasDirty = f.dirty
+            f.dirty = change(&f) || f.dirty
+            return f.dirty && !wasDirty
+        }
+        if joined { Self.unsaved.withLock { $0.append(self) } }
+    }
+
+    /// The caches that have learned something since they were last saved: a build saves these,
+    /// not every directory's cache the process holds (a watch holds a thousand).
+    private static let unsaved = Mutex<[StateCache]>([])
 
     /// Writes the record if anything was learned (sorted, so the file is stable).
     func save() throws {
@@ -84,7 +99,11 @@ final class StateCache: Sendable {
 
     /// Saves every directory's cache this process has learned something for.
     static func saveAll() {
-        for cache in shards.flatMap({ $0.caches.withLock { Array($0.values) } }) { try? cache.save() }
+        let caches = unsaved.withLock { all -> [StateCache] in
+            defer { all = [] }
+            return all
+        }
+        for cache in caches { try? cache.save() }
     }
 }
 

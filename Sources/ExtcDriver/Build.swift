@@ -52,15 +52,17 @@ public enum Builder {
         guard !diagnostics.contains(where: \.isError) else {
             return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
-        // A server whose outcome the memo gave back carries the material it carried last time.
-        let tls = servers.indices.map { i in known[i] ? previous[i]!.tls : Self.tls(outcomes[i]!) }
+        // The material a server's objects carry; nil where the memo's outcome stands (its entry
+        // has the material it carried last time).
+        let tls = servers.indices.map { i in known[i] ? nil : Self.tls(outcomes[i]!) }
         // Each server's objects: kept while its IR (its file's bytes) and material are the same.
         // (An outcome the memo gave back is its own: no need to compare the PEM text.)
         let reused = servers.indices.map { i in
-            previous[i].map { $0.format == options.format && (known[i] || $0.tls == tls[i]) } ?? false
+            guard let p = previous[i], p.format == options.format else { return false }
+            return known[i] || p.tls == tls[i]!
         }
         let made = servers.indices.map { i in
-            reused[i] ? previous[i]!.objects : Lowering.objects(of: servers[i], tls: tls[i], files: configFiles)
+            reused[i] ? previous[i]!.objects : Lowering.objects(of: servers[i], tls: tls[i] ?? previous[i]!.tls, files: configFiles)
         }
         let namespaces = servers.indices.map { i in reused[i] ? previous[i]!.namespaces : Lowering.namespaces(made[i]) }
         let carried = Lowering.carried(made, namespaces: namespaces) { s, leftOut in
@@ -89,7 +91,7 @@ public enum Builder {
                 if known[i], same[i], let p = previous[i], documents == nil || p.documents != nil, paths == nil || p.paths != nil { return p }
                 return BuildMemo.Entry(revision: memo.revision(of: servers[i]), outcome: outcomes[i] ?? previous[i]!.outcome,
                                        checkedAt: known[i] ? previous[i]!.checkedAt : now,
-                                       tls: tls[i], format: options.format, objects: made[i], kept: carried[i], namespaces: namespaces[i],
+                                       tls: tls[i] ?? previous[i]!.tls, format: options.format, objects: made[i], kept: carried[i], namespaces: namespaces[i],
                                        leftOut: namespaces[i].filter { !carried[i].contains($0) },
                                        checks: checks[i], documents: documents?[i], layout: options.layout, paths: paths?[i])
             }, servers: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,

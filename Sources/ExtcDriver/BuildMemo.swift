@@ -26,6 +26,8 @@ public final class BuildMemo {
         /// The spec file's parse the server came from; nil: the server is never reused.
         let revision: Int?
         let outcome: CertOutcome
+        /// The outcome said nothing (no diagnostic to say again).
+        let quiet: Bool
         /// When the outcome was last made (not reused).
         let checkedAt: Int
         let tls: ServerTLS
@@ -47,6 +49,7 @@ public final class BuildMemo {
         init(revision: Int?, outcome: CertOutcome, checkedAt: Int, tls: ServerTLS, format: OutputFormat, objects: [KubeObject],
              kept: [Int], namespaces: [Int], leftOut: [Int], checks: [Diagnostic], documents: [String]?, layout: Layout, paths: [String]?) {
             (self.revision, self.outcome, self.checkedAt, self.tls, self.format) = (revision, outcome, checkedAt, tls, format)
+            quiet = outcome.diagnostics.isEmpty
             (self.objects, self.kept, self.namespaces, self.leftOut, self.checks) = (objects, kept, namespaces, leftOut, checks)
             (self.documents, self.layout, self.paths) = (documents, layout, paths)
         }
@@ -110,7 +113,7 @@ public final class BuildMemo {
     /// Whether the entry's certificate outcome still stands (see the invariants); then nothing is
     /// done for it, and the build carries the entry's material.
     func stands(_ e: Entry, _ server: APIServer, certs: CertBackend, rotate: Rotation, now: Int) -> Bool {
-        rotate == .none && e.outcome.diagnostics.isEmpty && now - e.checkedAt < Self.certificateAge && now >= e.checkedAt
+        rotate == .none && e.quiet && now - e.checkedAt < Self.certificateAge && now >= e.checkedAt
             && (changedStates.isEmpty || !changedStates.contains(certs.state.directory(for: server)))
     }
 

@@ -56,6 +56,9 @@ public final class Watcher {
     /// Each state directory's parent, as it was when the state directories were last looked at;
     /// emptied by any event in one of them.
     private var stateParents: [String: FileIdentity] = [:]
+    /// The servers, in program order, whose state directories were all watched after the last
+    /// build (empty when one was not, or a state directory's watch has ended since).
+    private var watchedServers: [APIServer] = []
     /// Watch descriptor -> a state directory's parent.
     private var stateParentWatches: [Int32: String] = [:]
     /// A spec changed while a build was running (seen when it looked for state changes): the
@@ -171,6 +174,7 @@ public final class Watcher {
     private func forgetKept() {
         specChanges.structural = true
         stateParents = [:]
+        watchedServers = []
         frontEnd.reset()
         memo.reset()
         dropMirror()
@@ -223,7 +227,7 @@ public final class Watcher {
                 }
                 if let dir = stateWatches[wd] {
                     memo.stateChanged(dir)
-                    if mask & UInt32(IN_IGNORED) != 0 { stateWatches[wd] = nil; watchedStates[dir] = nil }
+                    if mask & UInt32(IN_IGNORED) != 0 { stateWatches[wd] = nil; watchedStates[dir] = nil; watchedServers = [] }
                 }
                 // The same directory may be watched for several reasons (a shared CA or a volume's
                 // files in a state directory, specs beside the output): then it is an input's too.
@@ -315,10 +319,15 @@ public final class Watcher {
         guard inotify >= 0 else { return }
         let full = !madeNow && !quiet
         if full { stateParents = [:] }
-        var parentsWatched = true
+        var parentsWatched = true, allWatched = true
         defer { if full, !parentsWatched { stateParents = [:] } }  // then no build is quiet about states
-        for server in program.servers {
+        let servers = program.servers, known = watchedServers
+        defer { if madeNow { watchedServers = allWatched ? servers : [] } }
+        for (i, server) in servers.enumerated() {
+            // The same server (same spec parse) at the same place has the same directory, watched.
+            if madeNow || quiet, i < known.count, known[i] === server { continue }
             let dir = request.build.state.directory(for: server)
+            defer { if watchedStates[dir] == nil { allWatched = false } }
             if madeNow || quiet, watchedStates[dir] != nil { continue }
             if full, !noteStateParent(of: dir) { parentsWatched = false }
             guard let identity = FileIdentity(directory: dir) else {

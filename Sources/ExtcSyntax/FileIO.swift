@@ -248,7 +248,7 @@ public enum FileIO {
         let dir = directory(of: target), prefix = temporaryPrefix(for: target)
         let names = swept.withLock { seen in
             if let known = seen[dir] { return known }
-            let found = list(dir).filter { $0.contains(".extc-tmp-") }
+            let found = list(dir).filter { $0.hasPrefix(".") && $0.contains(".extc-tmp-") }
             seen[dir] = found
             return found
         }

@@ -22,6 +22,21 @@ final class RenameWatch {
     /// Blocks until `name` is renamed into the directory; returns the monotonic time the event was
     /// read, or nil after `timeout` seconds. Events for other names are skipped.
     func waitForRename(of name: String, timeout: Double) throws -> UInt64? {
+        try wait(timeout: timeout) { $0.contains(name) }
+    }
+
+    /// Blocks until `count` different visible names (not a temporary's dot name) have been renamed
+    /// into the directory: the moment the last file of a save is published.
+    func waitForRenames(_ count: Int, timeout: Double) throws -> UInt64? {
+        var seen = Set<String>()
+        return try wait(timeout: timeout) { names in
+            seen.formUnion(names.filter { !$0.hasPrefix(".") })
+            return seen.count >= count
+        }
+    }
+
+    /// Reads events until `done` says the names read so far are enough.
+    private func wait(timeout: Double, until done: ([String]) -> Bool) throws -> UInt64? {
         let deadline = now() + UInt64(timeout * 1e9)
         while true {
             let current = now()
@@ -34,7 +49,7 @@ final class RenameWatch {
             let n = read(fd, &buffer, buffer.count)
             let seen = now()
             guard n > 0 else { throw BenchError("inotify read: \(String(cString: strerror(errno)))") }
-            if names(in: n).contains(name) { return seen }
+            if done(names(in: n)) { return seen }
         }
     }
 
