@@ -57,8 +57,9 @@ final class Assembly {
                         texts: stream ? texts : nil, files: stream ? nil : files, generation: generation)
     }
 
-    /// This assembly with the servers in `changed` replaced, or nil when that would change the
-    /// order, a file's name or what the layout's own files say (then the caller assembles in full).
+    /// This assembly with the servers in `changed` replaced, and the places whose text that
+    /// changed; or nil when that would change the order, a file's name or what the layout's own
+    /// files say (then the caller assembles in full).
     /// Only for YAML with Secrets, whose files are one per carried object, in order. Takes the
     /// arrays over: the assembly must not be used again.
     func patched(_ parts: Parts, changed: [Int], options: BuildOptions, generation: Int) -> (Assembly, [Int])? {
@@ -73,7 +74,7 @@ final class Assembly {
                 guard new.rank == old.rank, new.sensitive == old.sensitive, parts.paths.map({ $0[s][i] == self.files?[p].name }) ?? true else {
                     return nil
                 }
-                changes.append(p)
+                if documents[s][i] != (texts?[p] ?? files?[p].contents) { changes.append(p) }
             }
         }
         var (newObjects, newTexts, newFiles) = (objects, texts, files)

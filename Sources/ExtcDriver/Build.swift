@@ -25,7 +25,7 @@ public struct BuildOutput: Sendable {
     /// Which build of a watch this is (nil outside one).
     public let generation: Int?
     /// When this build patched the one before (`Assembly`): that build's generation, and the
-    /// places in `files` (a layout) or in the stream's documents that may differ from it.
+    /// places in `files` (a layout) or in the stream's documents whose text differs from it.
     public let changes: (from: Int, places: [Int])?
 
     init(objects: [KubeObject], files: [OutputFile], withheld: [String]?, notes: [String], diagnostics: [Diagnostic],

@@ -384,7 +384,10 @@ public final class Watcher {
         switch request.build.target {
         // Not synced: the stream is derived, rewritten on every save, and checked against the
         // specs by the watch's first build, which rewrites whatever a crash left behind.
-        case .file(let path): return try OutputWriter.write(output.files[0], toFile: path, durable: false) ? 1 : 0
+        // A patched build that changed some text cannot match the file the last one wrote.
+        case .file(let path):
+            let differs = output.changes.map { !$0.places.isEmpty } ?? false
+            return try OutputWriter.write(output.files[0], toFile: path, durable: false, differs: differs) ? 1 : 0
         case .directory(let dir): return try writeLayout(output, to: dir)
         case .stdout: return 0
         }

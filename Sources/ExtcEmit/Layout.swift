@@ -195,14 +195,17 @@ public enum OutputWriter {
     /// through (and counts as changed), never read back. The file is always replaced atomically;
     /// `durable` false skips its fsyncs (a watch, whose first build rewrites whatever a crash
     /// left, and which would otherwise sync a large stream on every save).
-    public static func write(_ file: OutputFile, toFile path: String, dryRun: Bool = false, durable: Bool = true) throws -> Bool {
+    /// `differs`: the caller knows the file cannot hold these bytes (a watch that changed some
+    /// of what it wrote last), so it is written without being read and compared first.
+    public static func write(_ file: OutputFile, toFile path: String, dryRun: Bool = false, durable: Bool = true,
+                             differs: Bool = false) throws -> Bool {
         let mode: mode_t = file.sensitive ? 0o600 : 0o644
         let dir = FileIO.directory(of: path)
         if !dryRun, !FileIO.isDirectory(dir) {
             throw IOError(path, FileIO.exists(dir) ? "\(dir) is not a directory" : "the directory \(dir) does not exist; create it first (extc makes only --out-dir directories)")
         }
         if dryRun { return !FileIO.holds(pieces: file.pieces, at: path, mode: mode) }
-        return try FileIO.write(pieces: file.pieces, to: path, mode: mode, durable: durable)
+        return try FileIO.write(pieces: file.pieces, to: path, mode: mode, durable: durable, compare: !differs)
     }
 }
 

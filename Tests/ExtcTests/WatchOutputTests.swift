@@ -106,4 +106,27 @@ struct WatchOutputTests {
         #expect(w.waitForRebuilds(3), "\(w.stderrText)")
         #expect(Self.differences(Self.snapshot(w.out), Self.reference(w, [])) == [], "\(w.stderrText)")
     }
+
+    @Test("a stream: each save's output is a build's; an edit rewrites it, a save of the same text leaves it, a foreign edit is undone")
+    func stream() throws {
+        let w = try WatchSession(spec: Self.minimal, stream: true)
+        let path = "\(w.dir)/out.yaml"
+        func reference() -> String {
+            let r = Run.extc(["build", w.spec, "-o", "\(w.dir)/reference.yaml", "--state", "\(w.dir)/state"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return Paths.read("\(w.dir)/reference.yaml")
+        }
+        func inode() -> UInt64 { var st = stat(); return stat(path, &st) == 0 ? UInt64(st.st_ino) : 0 }
+        #expect(w.waitForRebuilds(1) && Paths.read(path) == reference(), "\(w.stderrText)")
+        w.atomicSave(WatchTests.replicas(3))
+        #expect(w.waitForRebuilds(2) && Paths.read(path) == reference() && Paths.read(path).contains("replicas: 3"), "\(w.stderrText)")
+        let kept = inode()
+        w.atomicSave(WatchTests.replicas(3))
+        #expect(w.waitForRebuilds(3) && inode() == kept, "the same text: the file is left as it is")
+        Paths.write("edited: by hand\n", to: path)
+        w.atomicSave(WatchTests.replicas(3) + "\n")
+        #expect(w.waitForRebuilds(4) && Paths.read(path) == reference(), "a save that changes nothing puts back what a build makes")
+        w.atomicSave(WatchTests.replicas(4))
+        #expect(w.waitForRebuilds(5) && Paths.read(path) == reference() && Paths.read(path).contains("replicas: 4"), "\(w.stderrText)")
+    }
 }

@@ -11,7 +11,8 @@ final class WatchSession {
     /// The watcher's stderr, sent to a file (no pipe to drain).
     let log: String
 
-    init(spec text: String, extraArgs: [String] = [], specArgument: String? = nil) throws {
+    /// `stream`: `-o DIR/out.yaml` instead of `--out-dir DIR/out`.
+    init(spec text: String, extraArgs: [String] = [], specArgument: String? = nil, stream: Bool = false) throws {
         dir = Paths.temporaryDirectory("extc-watch")
         spec = "\(dir)/spec.ext"
         out = "\(dir)/out"
@@ -20,7 +21,8 @@ final class WatchSession {
         // `$DIR` in specArgument stands for the session's directory.
         let home = dir
         let argument = specArgument.map { $0.replacingOccurrences(of: "$DIR", with: home) } ?? spec
-        process.arguments = ["watch", argument, "--out-dir", out, "--state", "\(dir)/state", "--settle", "40"] + extraArgs
+        let output = stream ? ["-o", "\(dir)/out.yaml"] : ["--out-dir", out]
+        process.arguments = ["watch", argument] + output + ["--state", "\(dir)/state", "--settle", "40"] + extraArgs
         log = "\(dir)/watch.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: log)
