@@ -1,0 +1,62 @@
+import ExtcCerts
+import ExtcCheck
+import ExtcEmit
+import ExtcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Writing a watch's output: a stream whole, a layout in place while the mirror stands.
+extension Watcher {
+    /// The output directory changed other than by this watch: the next build writes it in full.
+    func dropMirror() {
+        mirror = nil
+        outputWatches = [:]
+    }
+
+    /// An event in the output directory. The mirror stands if the event concerns a name that is
+    /// not extc's, or is one its own last write caused; anything else means another hand.
+    func noteOutputEvent(in sub: String, _ mask: UInt32, _ name: String) {
+        if mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 { return dropMirror() }
+        guard let mirror, !name.isEmpty else { return }
+        let path = sub.isEmpty ? name : "\(sub)/\(name)"
+        guard mirror.owns(path) else { return }  // not a temporary either: extc never names a file so
+        if mask & UInt32(IN_MOVED_TO | IN_DELETE) != 0, mirror.consume(path) { return }
+        dropMirror()
+    }
+
+    func writeOutput(_ output: BuildOutput) throws -> Int {
+        switch request.build.target {
+        // Not synced: the stream is derived, rewritten on every save, and checked against the
+        // specs by the watch's first build, which rewrites whatever a crash left behind.
+        // A patched build that changed some text cannot match the file the last one wrote.
+        case .file(let path):
+            let differs = output.changes.map { !$0.places.isEmpty } ?? false
+            return try OutputWriter.write(output.files[0], toFile: path, durable: false, differs: differs) ? 1 : 0
+        case .directory(let dir): return try writeLayout(output, to: dir)
+        case .stdout: return 0
+        }
+    }
+
+    /// A layout directory: only the files that changed while the mirror stands; else in full,
+    /// after which the directory is watched, then read back whole, and the mirror made from it.
+    /// (Watched before the read: a change after the watch is an event, one before it a difference.)
+    func writeLayout(_ output: BuildOutput, to dir: String) throws -> Int {
+        noteStateEvents()  // whatever happened there so far is judged before the mirror is used
+        if let mirror, let report = try mirror.update(output.files, withheld: output.withheld, generation: output.generation,
+                                                      changes: output.changes) {
+            return report.written.count
+        }
+        dropMirror()
+        let written = try OutputWriter.write(output.files, toDirectory: dir, withheld: output.withheld).written.count
+        guard !request.once, inotify >= 0 else { return written }
+        noteStateEvents()  // the write's own events, queued before the directory is watched as output
+        for sub in [""] + LayoutMirror.subdirectories(of: output.files).sorted() {
+            let wd = inotify_add_watch(inotify, sub.isEmpty ? dir : "\(dir)/\(sub)", Self.events)
+            guard wd >= 0 else { dropMirror(); return written }
+            outputWatches[wd] = sub
+        }
+        mirror = LayoutMirror(verifying: output.files, in: dir, withheld: output.withheld, generation: output.generation)
+        return written
+    }
+}
