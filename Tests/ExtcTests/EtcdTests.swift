@@ -162,7 +162,7 @@ final class LocalCluster: @unchecked Sendable {
                 guard let text = secrets[item.secret]?.at("data")?[item.key]?.stringValue, let data = Data(base64Encoded: text) else {
                     throw Failure("Secret \(item.secret) has no \(item.key)")
                 }
-                FileManager.default.createFile(atPath: "\(local)/\(item.path)", contents: data, attributes: [.posixPermissions: 0o600])
+                _ = FileManager.default.createFile(atPath: "\(local)/\(item.path)", contents: data, attributes: [.posixPermissions: 0o600])
             }
             out.append((path, local))
         }
@@ -183,7 +183,7 @@ final class LocalCluster: @unchecked Sendable {
             let command = inNamespace(EtcdTests.etcd!, m.args)
             p.executableURL = URL(fileURLWithPath: command[0])
             p.arguments = Array(command.dropFirst())
-            FileManager.default.createFile(atPath: "\(dir)/\(m.name).log", contents: nil)
+            _ = FileManager.default.createFile(atPath: "\(dir)/\(m.name).log", contents: nil)
             p.standardError = FileHandle(forWritingAtPath: "\(dir)/\(m.name).log")
             p.standardOutput = FileHandle.nullDevice
             try p.run()
