@@ -43,9 +43,16 @@ extension Watcher {
     /// (Watched before the read: a change after the watch is an event, one before it a difference.)
     func writeLayout(_ output: BuildOutput, to dir: String) throws -> Int {
         noteStateEvents()  // whatever happened there so far is judged before the mirror is used
-        if let mirror, let report = try mirror.update(output.files, withheld: output.withheld, generation: output.generation,
-                                                      changes: output.changes) {
-            return report.written.count
+        if let mirror {
+            do {
+                if let report = try mirror.update(output.files, withheld: output.withheld, generation: output.generation,
+                                                  changes: output.changes) {
+                    return report.written.count
+                }
+            } catch {
+                dropMirror()  // some files may not hold what it says: the next build writes them all
+                throw error
+            }
         }
         dropMirror()
         let written = try OutputWriter.write(output.files, toDirectory: dir, withheld: output.withheld).written.count
