@@ -11,6 +11,7 @@ import ExtcLower
 /// object. A patch keeps this: it replaces objects only where kinds, names and sensitivity
 /// are unchanged, so the order, the file names and the layout's own files stay as they were.
 final class Assembly {
+    /// Each server's name, in program order.
     let servers: [String]
     let positions: [[Int]]
     let layout: Layout

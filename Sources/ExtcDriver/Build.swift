@@ -94,7 +94,7 @@ public enum Builder {
                                        tls: tls[i] ?? previous[i]!.tls, format: options.format, objects: made[i], kept: carried[i], namespaces: namespaces[i],
                                        leftOut: namespaces[i].filter { !carried[i].contains($0) },
                                        checks: checks[i], documents: documents?[i], layout: options.layout, paths: paths?[i])
-            }, servers: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
+            }, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
                                                          objects: reused.filter { $0 }.count), assembly: assembly)
         }
         let all = assembly.objects

@@ -123,17 +123,18 @@ public final class BuildMemo {
         return assembly
     }
 
-    /// This build's entries and output; servers that are gone are dropped.
-    func record(_ new: [Entry], servers: [APIServer], reuse: Reuse, assembly: Assembly) {
+    /// This build's entries (in program order, as the output's servers) and output; servers that
+    /// are gone are dropped.
+    func record(_ new: [Entry], reuse: Reuse, assembly: Assembly) {
         lastReuse = reuse
         self.assembly = assembly
         generation = assembly.generation
-        let names = servers.map(\.name.value)
+        let names = assembly.servers
         if names == lastNames {
             // The same servers: only the entries made anew change.
             for i in new.indices where new[i] !== lastEntries[i] { entries[names[i]] = new[i] }
         } else {
-            entries = Dictionary(minimumCapacity: servers.count)
+            entries = Dictionary(minimumCapacity: names.count)
             for (name, entry) in zip(names, new) { entries[name] = entry }
         }
         (lastNames, lastEntries) = (names, new)

@@ -192,9 +192,8 @@ public final class Watcher {
                 }
                 // The same directory may be watched for several reasons (a shared CA or a volume's
                 // files in a state directory, specs beside the output): then it is an input's too.
-                guard watches[wd] != nil else { continue }
-                if mask & UInt32(IN_IGNORED) != 0 { watches[wd] = nil; specChanges.structural = true; continue }
                 guard let w = watches[wd] else { continue }
+                if mask & UInt32(IN_IGNORED) != 0 { watches[wd] = nil; specChanges.structural = true; continue }
                 // A subdirectory that comes or goes where specs are looked for at any depth (not
                 // the output or state directory, which this watcher's own builds replace).
                 let directory = mask & UInt32(IN_ISDIR) != 0 && !name.hasPrefix(".") && w.names.contains(Inputs.anySpec)
@@ -207,7 +206,6 @@ public final class Watcher {
             }
         }
     }
-
 
     // MARK: Building
 

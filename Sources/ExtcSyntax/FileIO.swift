@@ -110,9 +110,9 @@ public enum FileIO {
     }
 
     /// As `write(_:to:)`, for text in pieces end to end (a stream's documents): compared with the
-    /// file and written through one small buffer, never joined into one large string.
+    /// file and written through one small buffer, never joined into one large string. `compare`
+    /// false: written without first reading the file (the caller knows it differs).
     @discardableResult
-    /// `compare` false: written without first reading the file (the caller knows it differs).
     public static func write(pieces: [String], to path: String, mode: mode_t = 0o644, durable: Bool = true,
                              compare: Bool = true) throws -> Bool {
         try write(Payload(holds: { compare && holds(pieces: pieces, at: $0, mode: $1) }, writeAll: { writeAll($0, pieces: pieces) }),
