@@ -1,13 +1,36 @@
 import COpenSSL
 import COpenSSLShim
+import ExtcSyntax
 
 /// OpenSSL's one-time initialisation, done explicitly so that it skips the system's openssl.cnf:
 /// what extc makes depends only on the spec and OpenSSL's built-in defaults, never on how the
 /// machine configured OpenSSL (and reading that file costs every build a millisecond).
 /// Invariant: every OpenSSL call follows one of the roots that evaluate `ready` (generating a key,
 /// parsing a key, parsing a certificate, a digest); everything else works on what those return.
+/// Also without OpenSSL's exit-time clean-up: the process may end while `OpenSSLWarmUp` is still
+/// working on another thread, and freeing OpenSSL's tables under it would crash at exit.
 enum OpenSSLLibrary {
-    static let ready: Bool = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_LOAD_CONFIG), nil) == 1
+    static let ready: Bool = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT), nil) == 1
+}
+
+/// OpenSSL 3 builds its provider tables on the first use of each kind of operation: the first key,
+/// signature, PEM encoding and digest of a process cost about 3 ms together, against 0.25 ms for a
+/// whole certificate afterwards. `start()` pays that on another core while the command line is
+/// parsed and the specs are checked, by making a throwaway CA in memory (an ECDSA P-256 key, a
+/// self-signed certificate, both as PEM, a SHA-256 digest). Nothing it makes is kept or written;
+/// what extc issues does not depend on whether it ran, finished, or failed.
+public enum OpenSSLWarmUp {
+    public static func start() {
+        guard !CertBackend.sequential else { return }  // EXTC_JOBS=1: one thread, as documented
+        Concurrency.detach { _ = try? rehearse() }
+    }
+
+    static func rehearse() throws {
+        let key = try Issuer.searchKey(.ecdsaP256, stillWanted: { true })!
+        let cert = try Issuer.makeCA(commonName: "extc-warm-up", key: key, lifetime: 60, env: .system)
+        _ = try key.pem()
+        _ = Digest.sha256(Array(try cert.pem().utf8))
+    }
 }
 
 /// The OpenSSL extc runs with, for `extc --version`: "OpenSSL 3.0.17 1 Jul 2025".

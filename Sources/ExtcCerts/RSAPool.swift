@@ -59,7 +59,7 @@ final class RSAPool: Sendable {
     /// One search on a thread of its own (not Dispatch's pool, whose threads may all be callers
     /// blocked in `take`), for `preferred` if it still has open requests, else any that has.
     private func search(_ preferred: KeyAlgorithm) {
-        Self.detach { [self] in
+        Concurrency.detach { [self] in
             let algorithm = state.withLock { s in s.waiting[preferred]?.isEmpty == false ? preferred : s.waiting.first { !$0.value.isEmpty }?.key }
             // A stopped search (nil) served nobody: a request that came meanwhile gets a new one.
             let outcome = algorithm.flatMap { a in
@@ -80,23 +80,6 @@ final class RSAPool: Sendable {
             }
             for _ in 0..<more { search(algorithm ?? preferred) }
         }
-    }
-
-    /// Runs `body` on a new detached thread.
-    private static func detach(_ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Body(body)).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { raw in
-            let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
-            body.run()
-            return nil
-        }, box)
-        if started == 0 { pthread_detach(thread) } else { Unmanaged<Body>.fromOpaque(box).takeRetainedValue().run() }
-    }
-
-    private final class Body: Sendable {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
     /// Whether a search for `algorithm` still serves anyone; false stops it.

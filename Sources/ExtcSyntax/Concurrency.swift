@@ -36,7 +36,10 @@ extension Concurrency {
     /// own, taking indices in turn from a shared counter) and returns when all have finished. For
     /// work that waits (fsync) as much as it computes: `DispatchQueue.concurrentPerform` keeps to
     /// one thread per core.
+    /// One index (or a width of one) runs on the calling thread: handing it to a worker only adds
+    /// the worker's wake-up, up to a millisecond on a virtual machine's idle core.
     public static func perform(_ count: Int, width: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        if count <= 1 || width <= 1 { for i in 0..<count { body(i) }; return }
         let next = Mutex(0), group = DispatchGroup()
         for w in 0..<max(1, min(width, count)) {
             DispatchQueue(label: "extc.worker.\(w)").async(group: group) {
@@ -48,5 +51,23 @@ extension Concurrency {
             }
         }
         group.wait()
+    }
+
+    /// Runs `body` on a new detached thread of its own (not Dispatch's pool, whose threads may all
+    /// be busy or blocked); on the calling thread if no thread can be made.
+    public static func detach(_ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(Body(body)).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { raw in
+            let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+            body.run()
+            return nil
+        }, box)
+        if started == 0 { pthread_detach(thread) } else { Unmanaged<Body>.fromOpaque(box).takeRetainedValue().run() }
+    }
+
+    private final class Body: Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExtcCerts
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,7 @@ struct ExtcBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extc-bench",
         abstract: "Benchmarks for extc: front-end throughput, certificates against the openssl CLI, watch latency.",
-        subcommands: [All.self, FrontEnd.self, Certs.self, Watch.self, Scale.self],
+        subcommands: [All.self, FrontEnd.self, Certs.self, Watch.self, Scale.self, ExitDuringWarmUp.self],
         defaultSubcommand: All.self)
 }
 
@@ -104,6 +105,24 @@ extension ExtcBench {
             guard servers >= 1, repeats >= 1, rsaRepeats >= 2 else { throw ValidationError("sizes must be positive") }
             printHeader()
             try ScaleBench(extc: binary.extc, samples: binary.samples, servers: servers, large: large, repeats: repeats, rsaRepeats: rsaRepeats).run()
+        }
+    }
+}
+
+extension ExtcBench {
+    /// Not a benchmark: a process that starts `OpenSSLWarmUp`, as `extc build` does before parsing
+    /// its command line, and ends `--after` microseconds later while the warm-up may still be
+    /// inside OpenSSL. The tests run it (a debug `extc` parses too slowly to end that early) to
+    /// check that such an exit is clean.
+    struct ExitDuringWarmUp: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "exit-during-warm-up", abstract: "Start OpenSSL's warm-up, then exit (for the tests).", shouldDisplay: false)
+        @Option(help: "Microseconds between starting the warm-up and exiting.") var after: UInt32 = 0
+
+        func run() throws {
+            OpenSSLWarmUp.start()
+            if after > 0 { usleep(after) }
+            Glibc.exit(0)
         }
     }
 }

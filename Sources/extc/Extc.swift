@@ -12,6 +12,7 @@ struct Extc: ParsableCommand {
     /// A mistyped subcommand gets a did-you-mean (exit 64) instead of "unexpected arguments".
     static func main() {
         let args = CommandLine.arguments.dropFirst()
+        if let first = args.first, certificateCommands.contains(first) { OpenSSLWarmUp.start() }
         let names = configuration.subcommands.compactMap { $0.configuration.commandName }
         if let first = args.first, !first.hasPrefix("-"), !names.contains(first), let guess = Suggest.closest(to: first, in: names) {
             Console.err("error: unknown command `\(first)`; did you mean `\(guess)`?\nUsage: extc <subcommand>; see 'extc --help'\n")
@@ -28,6 +29,9 @@ struct Extc: ParsableCommand {
             try c.run()
         } catch { exit(withError: error) }
     }
+
+    /// The subcommands that make or read certificates: OpenSSL's set-up starts before they are parsed.
+    static let certificateCommands: Set<String> = ["build", "watch", "certs", "diff"]
 
     static let configuration = CommandConfiguration(
         commandName: "extc",
