@@ -50,13 +50,13 @@ struct CLITests {
         #expect(bad.stdout.isEmpty)
     }
 
-    /// `build`, `watch` and `certs` start OpenSSL's set-up on another thread before the command
-    /// line is parsed (`OpenSSLWarmUp`), so a usage error ends the process while that thread may
-    /// still be inside OpenSSL. It must end with the usage error every time.
+    /// `build`, `watch`, `certs` and `diff` start OpenSSL's set-up on another thread before the
+    /// command line is parsed (`OpenSSLWarmUp`), so a usage error ends the process while that
+    /// thread may still be inside OpenSSL. It must end with the usage error every time.
     @Test("a usage error ends cleanly while OpenSSL's warm-up may still run")
     func exitDuringWarmUp() {
-        for i in 0..<30 {
-            let sub = ["build", "watch", "certs"][i % 3]
+        for i in 0..<32 {
+            let sub = ["build", "watch", "certs", "diff"][i % 4]
             let r = Run.extc([sub, "--no-such-flag"])
             #expect(r.status == 64, "run \(i): `extc \(sub) --no-such-flag` ended with \(r.status): \(r.stderr)")
             if r.status != 64 { return }
