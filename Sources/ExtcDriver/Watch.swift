@@ -257,13 +257,6 @@ public final class Watcher {
         }
     }
 
-
-
-
-
-
-
-
     /// Files a build reads besides the specs: CA files and the files of generated ConfigMaps.
     private func caFiles(_ program: Program) -> [String] {
         program.servers.flatMap { s -> [String] in
