@@ -31,15 +31,16 @@ public enum Checker {
     public static func combine(_ checks: [FileCheck], index: CrossIndex? = nil) -> (program: Program?, diagnostics: [Diagnostic]) {
         var bag = DiagnosticBag()
         for c in checks { bag.add(contentsOf: c.diagnostics) }
-        let servers = checks.flatMap(\.servers)
-        if index?.update(checks) != true {
-            let keys = checks.flatMap(\.keys), before = bag.items.count
+        var ordered = index?.update(checks) == true ? index?.programOrder : nil
+        if ordered == nil {
+            let servers = checks.flatMap(\.servers), keys = checks.flatMap(\.keys), before = bag.items.count
             var tables = CrossTables(servers: servers.count, keys: keys)
             for (s, k) in zip(servers, keys) { tables.add(s, k, &bag) }
-            index?.reset(checks, tables, clean: bag.items.count == before)
+            ordered = Program.order(servers)
+            index?.reset(checks, tables, clean: bag.items.count == before, order: ordered!)
         }
         let ds = bag.items.sortedBySource()
-        return (bag.hasErrors ? nil : Program(servers: servers), ds)
+        return (bag.hasErrors ? nil : Program(ordered: ordered!), ds)
     }
 
     /// What `checkFile` found in one file. A class: its identity says which file check a combine
@@ -143,6 +144,10 @@ public enum Checker {
         private var tables = CrossTables(servers: 0, keys: [])
         /// The tables hold every name of `files` once: the last combine found no clash.
         private var valid = false
+        /// The servers of `files` in program order, and where each name is in it; nil when an
+        /// update changed which names there are (they are then sorted again).
+        private(set) var programOrder: [APIServer]?
+        private var position: [String: Int] = [:]
 
         public init() {}
 
@@ -161,8 +166,24 @@ public enum Checker {
                 for (s, k) in zip(f.servers, f.keys) { tables.add(s, k, &bag) }
             }
             guard bag.items.isEmpty else { return false }
+            if files.count == checks.count { reorder(gone, added) } else { programOrder = nil }
             (files, valid) = (checks, true)
             return true
+        }
+
+        /// The program order with each changed file's servers in the places of those it had
+        /// before (`gone[i]` and `added[i]` are one file's checks): kept while their names are
+        /// the same, in the same order; else nil.
+        private func reorder(_ gone: [FileCheck], _ added: [FileCheck]) {
+            guard var order = programOrder else { return }
+            for (old, new) in zip(gone, added) {
+                guard old.servers.count == new.servers.count else { programOrder = nil; return }
+                for (o, n) in zip(old.servers, new.servers) {
+                    guard o.name.value == n.name.value, let p = position[o.name.value] else { programOrder = nil; return }
+                    order[p] = n
+                }
+            }
+            programOrder = order
         }
 
         /// The checks only `old` has, and those only `new` has. With as many files, position by
@@ -176,9 +197,12 @@ public enum Checker {
             return (old.filter { !now.contains(ObjectIdentifier($0)) }, new.filter { !before.contains(ObjectIdentifier($0)) })
         }
 
-        /// After a full combine of `checks`: the tables it made, kept only when it found no clash.
-        func reset(_ checks: [FileCheck], _ tables: CrossTables, clean: Bool) {
+        /// After a full combine of `checks`: the tables it made, kept only when it found no clash,
+        /// and the servers in program order.
+        func reset(_ checks: [FileCheck], _ tables: CrossTables, clean: Bool, order: [APIServer]) {
             (files, self.tables, valid) = (checks, tables, clean)
+            programOrder = order
+            position = Dictionary(order.enumerated().map { ($1.name.value, $0) }, uniquingKeysWith: { a, _ in a })
         }
     }
 

@@ -8,7 +8,13 @@ import ExtcSyntax
 public struct Program: Sendable {
     public let servers: [APIServer]
 
-    public init(servers: [APIServer]) { self.servers = servers.sorted { $0.name.value < $1.name.value } }
+    public init(servers: [APIServer]) { self.servers = Self.order(servers) }
+
+    /// Servers already in program order (`order`).
+    init(ordered servers: [APIServer]) { self.servers = servers }
+
+    /// Program order: by name (names are unique in a program).
+    static func order(_ servers: [APIServer]) -> [APIServer] { servers.sorted { $0.name.value < $1.name.value } }
 }
 
 /// A class, not a struct: the IR is immutable once checked, and each server is passed, kept and

@@ -44,7 +44,7 @@ public struct BuildOutput: Sendable {
 public enum Builder {
     public static func build(_ program: Program, options: BuildOptions, certs: CertBackend, memo: BuildMemo? = nil) throws -> BuildOutput {
         let servers = program.servers, now = certs.env.now()
-        let previous = servers.map { memo?.entry(for: $0) }
+        let previous = memo?.entries(for: servers) ?? servers.map { _ in nil }
         let (outcomes, known, notes, certDiagnostics) = Self.outcomes(servers, previous, options: options, certs: certs, memo: memo, now: now)
         var diagnostics = certDiagnostics
         let (configFiles, fileDiagnostics) = ConfigFileReader.read(program)
@@ -65,7 +65,8 @@ public enum Builder {
             reused[i] ? previous[i]!.objects : Lowering.objects(of: servers[i], tls: tls[i] ?? previous[i]!.tls, files: configFiles)
         }
         let namespaces = servers.indices.map { i in reused[i] ? previous[i]!.namespaces : Lowering.namespaces(made[i]) }
-        let carried = Lowering.carried(made, namespaces: namespaces) { s, leftOut in
+        let leftOut = Self.leftOut(made, namespaces: namespaces, reused: reused, previous: previous, last: memo?.alignedEntries(servers))
+        let carried = Lowering.carried(made, namespaces: namespaces, leftOut: leftOut) { s, leftOut in
             guard reused[s], let p = previous[s], p.leftOut == leftOut else { return nil }
             return p.kept
         }
@@ -94,7 +95,7 @@ public enum Builder {
                                        tls: tls[i] ?? previous[i]!.tls, format: options.format, objects: made[i], kept: carried[i], namespaces: namespaces[i],
                                        leftOut: namespaces[i].filter { !carried[i].contains($0) },
                                        checks: checks[i], documents: documents?[i], layout: options.layout, paths: paths?[i])
-            }, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
+            }, of: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
                                                          objects: reused.filter { $0 }.count), assembly: assembly)
         }
         let all = assembly.objects
@@ -121,6 +122,19 @@ public enum Builder {
             diagnostics += outcome.diagnostics
         }
         return (outcomes, known, notes, diagnostics)
+    }
+
+    /// Each server's Namespaces that an earlier server makes, as the last build had them, when
+    /// that still holds: the servers are the last build's, in its order (`last`), and each made
+    /// the same Namespaces, at the same places, as then. nil: `Lowering.carried` works them out.
+    static func leftOut(_ made: [[KubeObject]], namespaces: [[Int]], reused: [Bool], previous: [BuildMemo.Entry?],
+                        last: [BuildMemo.Entry]?) -> [[Int]]? {
+        guard let last, last.count == made.count else { return nil }
+        for i in made.indices where !(reused[i] && previous[i] === last[i]) {
+            let before = last[i]
+            guard namespaces[i] == before.namespaces, namespaces[i].allSatisfy({ made[i][$0].name == before.objects[$0].name }) else { return nil }
+        }
+        return last.map(\.leftOut)
     }
 
     /// The PEM text one server's objects carry.

@@ -74,7 +74,8 @@ public final class BuildMemo {
 
     private let frontEnd: FrontEnd
     private var entries: [String: Entry] = [:]
-    /// The last build's servers' names and entries, in program order.
+    /// The last build's servers, their names and entries, in program order.
+    private var lastServers: [APIServer] = []
     private var lastNames: [String] = []
     private var lastEntries: [Entry] = []
     /// The last build's output, for the next to patch; taken (and so owned) by the build that uses it.
@@ -89,7 +90,7 @@ public final class BuildMemo {
     /// Forget everything (after the watch lost events).
     public func reset() {
         entries.removeAll()
-        (lastNames, lastEntries) = ([], [])
+        (lastServers, lastNames, lastEntries) = ([], [], [])
         assembly = nil
         changedStates.removeAll()
     }
@@ -110,6 +111,24 @@ public final class BuildMemo {
         return e
     }
 
+    /// The last build's entries, when `servers` are its servers (the same names) in its order.
+    func alignedEntries(_ servers: [APIServer]) -> [Entry]? {
+        guard servers.count == lastServers.count else { return nil }
+        for i in servers.indices where servers[i] !== lastServers[i] && servers[i].name.value != lastNames[i] { return nil }
+        return lastEntries
+    }
+
+    /// `entry(for:)` of each server. A server that is the very object the last build had at
+    /// its place (its file's parse was kept, so its revision is the same) takes that build's
+    /// entry without a lookup.
+    func entries(for servers: [APIServer]) -> [Entry?] {
+        let aligned = servers.count == lastServers.count
+        return servers.indices.map { i in
+            if aligned, servers[i] === lastServers[i], lastEntries[i].revision != nil { return lastEntries[i] }
+            return entry(for: servers[i])
+        }
+    }
+
     /// Whether the entry's certificate outcome still stands (see the invariants); then nothing is
     /// done for it, and the build carries the entry's material.
     func stands(_ e: Entry, _ server: APIServer, certs: CertBackend, rotate: Rotation, now: Int) -> Bool {
@@ -125,7 +144,7 @@ public final class BuildMemo {
 
     /// This build's entries (in program order, as the output's servers) and output; servers that
     /// are gone are dropped.
-    func record(_ new: [Entry], reuse: Reuse, assembly: Assembly) {
+    func record(_ new: [Entry], of servers: [APIServer], reuse: Reuse, assembly: Assembly) {
         lastReuse = reuse
         self.assembly = assembly
         generation = assembly.generation
@@ -137,7 +156,7 @@ public final class BuildMemo {
             entries = Dictionary(minimumCapacity: names.count)
             for (name, entry) in zip(names, new) { entries[name] = entry }
         }
-        (lastNames, lastEntries) = (names, new)
+        (lastServers, lastNames, lastEntries) = (servers, names, new)
         changedStates.removeAll()
     }
 }

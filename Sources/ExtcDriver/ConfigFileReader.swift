@@ -45,12 +45,11 @@ enum ConfigFileReader {
 
     /// Every file the program's volumes name, for watch.
     static func paths(_ program: Program) -> [String] {
-        program.servers.flatMap { s in
-            s.volumes.flatMap { v -> [String] in
-                guard case .files(let paths) = v.source.value else { return [] }
-                return paths.map { resolved($0, s) }
-            }
+        var files: [String] = []
+        for s in program.servers where !s.volumes.isEmpty {
+            for v in s.volumes { if case .files(let paths) = v.source.value { files += paths.map { resolved($0, s) } } }
         }
+        return files
     }
 
     private static func resolved(_ path: String, _ server: APIServer) -> String {

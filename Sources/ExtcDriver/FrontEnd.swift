@@ -12,7 +12,7 @@ import Glibc
 /// system that keeps whole seconds.
 public final class FrontEnd {
     /// A class: kept per file and looked up per server on every build, so never copied field by field.
-    private final class Parsed {
+    fileprivate final class Parsed: Sendable {
         let bytes: [UInt8]
         let syntax: FileSyntax
         let diagnostics: [Diagnostic]
@@ -34,6 +34,8 @@ public final class FrontEnd {
     }
 
     private var cache: [String: Parsed] = [:]
+    /// The last compile's paths and what it took for each, position by position.
+    private var last: (paths: [String], parsed: [Parsed]) = ([], [])
     private var revisions = 0
     /// The names compared across files at the last compile.
     private let crossIndex = Checker.CrossIndex()
@@ -41,16 +43,27 @@ public final class FrontEnd {
     public init() {}
 
     /// Drops every cached parse (after an inotify queue overflow).
-    public func reset() { cache.removeAll() }
+    public func reset() { cache.removeAll(); last = ([], []) }
 
     /// Which parse of the file the last compile used; nil if it read no such file.
     public func revision(of path: String) -> Int? { cache[path]?.revision }
 
     public struct Result: Sendable {
-        public let files: [FileSyntax]
+        /// Each file's syntax, made when asked for (a watch compiling a thousand files never does).
+        public var files: [FileSyntax] { syntax ?? parsed.map(\.syntax) }
         public let program: Program?
         public let diagnostics: [Diagnostic]
         public var hasErrors: Bool { diagnostics.contains { $0.isError } }
+        private let syntax: [FileSyntax]?
+        private let parsed: [Parsed]
+
+        init(files: [FileSyntax], program: Program?, diagnostics: [Diagnostic]) {
+            (syntax, parsed, self.program, self.diagnostics) = (files, [], program, diagnostics)
+        }
+
+        fileprivate init(parsed: [Parsed], program: Program?, diagnostics: [Diagnostic]) {
+            (syntax, self.parsed, self.program, self.diagnostics) = (nil, parsed, program, diagnostics)
+        }
     }
 
     /// Parses and checks sources already in memory (another revision's files, for `diff`).
@@ -85,47 +98,64 @@ public final class FrontEnd {
     /// compile and nothing but edits, the names of the files written since; a file read then,
     /// settled, and not among them is taken as it was without a stat. Nil: every file is looked at.
     public func compile(paths: [String], inputs: Inputs = Inputs([]), touched: Set<String>? = nil) throws -> Result {
-        var parsed: [Parsed] = []
+        var parsed: [Parsed] = [], checks: [Checker.FileCheck] = [], syntaxDiagnostics: [Diagnostic] = []
         parsed.reserveCapacity(paths.count)
-        for argument in paths {
-            if let touched, let hit = cache[argument], hit.stamp != nil, let name = hit.watchableName, !touched.contains(name) {
-                parsed.append(hit)
-                continue
-            }
-            let stamp = argument == Inputs.stdin ? nil : FileStamp(argument)
-            if let stamp, let hit = cache[argument], hit.stamp == stamp {
-                parsed.append(hit)
-                continue
-            }
-            let readAt = FileStamp.clock()
-            let (path, bytes) = try inputs.read(argument)
-            // Trusted next time only if the file's last change is well before this read: two
-            // seconds covers file systems that keep whole (FAT: even) seconds.
-            let settled = stamp.flatMap { $0.changed + FileStamp.granularity < readAt ? $0 : nil }
-            let name = stamp != nil && FileIO.kind(path) == S_IFREG ? FileIO.baseName(of: path) : nil
-            if let hit = cache[path], hit.bytes == bytes {
-                let kept = Parsed(bytes: bytes, syntax: hit.syntax, diagnostics: hit.diagnostics, checked: hit.checked,
-                                  revision: hit.revision, stamp: settled, watchableName: name)
-                cache[path] = kept
-                parsed.append(kept)
-                continue
-            }
-            let (syntax, ds) = Parser.parse(SourceFile(path: path, bytes: bytes))
-            revisions += 1
-            let checked = ds.contains(where: \.isError) ? nil : Checker.checkFile(syntax)
-            let new = Parsed(bytes: bytes, syntax: syntax, diagnostics: ds, checked: checked, revision: revisions, stamp: settled,
-                             watchableName: name)
-            cache[path] = new
-            parsed.append(new)
+        checks.reserveCapacity(paths.count)
+        // The same paths as last time: each file's last parse is at its position, no lookup needed.
+        let before = paths == last.paths ? last.parsed : nil
+        let written = touched.map(Written.init)
+        for (i, argument) in paths.enumerated() {
+            let p = try parse(argument, last: before?[i], written: written, inputs: inputs)
+            parsed.append(p)
+            syntaxDiagnostics += p.diagnostics
+            if let c = p.checked { checks.append(c) }
         }
-        let files = parsed.map(\.syntax)
-        let syntaxDiagnostics = parsed.flatMap(\.diagnostics)
-        let checks = parsed.compactMap(\.checked)
+        last = (paths, parsed)
         guard checks.count == parsed.count, !syntaxDiagnostics.contains(where: \.isError) else {
-            return Self.check(files, syntaxDiagnostics: syntaxDiagnostics)
+            return Self.check(parsed.map(\.syntax), syntaxDiagnostics: syntaxDiagnostics)
         }
         let (program, checked) = Checker.combine(checks, index: crossIndex)
-        return Result(files: files, program: program, diagnostics: (syntaxDiagnostics + checked).sortedBySource())
+        return Result(parsed: parsed, program: program, diagnostics: (syntaxDiagnostics + checked).sortedBySource())
+    }
+
+    /// The names of the files a watch saw written (`compile`'s `touched`); a few are searched in
+    /// a list, which needs no hash of each of a thousand names asked about.
+    private struct Written {
+        let names: Set<String>
+        let few: [String]?
+
+        init(_ names: Set<String>) { (self.names, few) = (names, names.count <= 8 ? Array(names) : nil) }
+
+        func contains(_ name: String) -> Bool { few?.contains(name) ?? names.contains(name) }
+    }
+
+    /// One file's parse and check: the cached one while it stands (`last`: the one the last
+    /// compile took at this position), else the file read and parsed again.
+    private func parse(_ argument: String, last: Parsed?, written: Written?, inputs: Inputs) throws -> Parsed {
+        if let written, let hit = last ?? cache[argument], hit.stamp != nil, let name = hit.watchableName, !written.contains(name) {
+            return hit
+        }
+        let stamp = argument == Inputs.stdin ? nil : FileStamp(argument)
+        if let stamp, let hit = cache[argument], hit.stamp == stamp { return hit }
+        let readAt = FileStamp.clock()
+        let (path, bytes) = try inputs.read(argument)
+        // Trusted next time only if the file's last change is well before this read: two
+        // seconds covers file systems that keep whole (FAT: even) seconds.
+        let settled = stamp.flatMap { $0.changed + FileStamp.granularity < readAt ? $0 : nil }
+        let name = stamp != nil && FileIO.kind(path) == S_IFREG ? FileIO.baseName(of: path) : nil
+        if let hit = cache[path], hit.bytes == bytes {
+            let kept = Parsed(bytes: bytes, syntax: hit.syntax, diagnostics: hit.diagnostics, checked: hit.checked,
+                              revision: hit.revision, stamp: settled, watchableName: name)
+            cache[path] = kept
+            return kept
+        }
+        let (syntax, ds) = Parser.parse(SourceFile(path: path, bytes: bytes))
+        revisions += 1
+        let checked = ds.contains(where: \.isError) ? nil : Checker.checkFile(syntax)
+        let new = Parsed(bytes: bytes, syntax: syntax, diagnostics: ds, checked: checked, revision: revisions, stamp: settled,
+                         watchableName: name)
+        cache[path] = new
+        return new
     }
 
     /// As in Go: syntax errors (every one of them, from every file) stop the build before type

@@ -259,11 +259,13 @@ public final class Watcher {
 
     /// Files a build reads besides the specs: CA files and the files of generated ConfigMaps.
     private func caFiles(_ program: Program) -> [String] {
-        program.servers.flatMap { s -> [String] in
-            guard case .files(let cert, let key) = s.certs.ca.value else { return [] }
+        var files: [String] = []
+        for s in program.servers {
+            guard case .files(let cert, let key) = s.certs.ca.value else { continue }
             let dir = FileIO.directory(of: s.span.file.path)
-            return [FileIO.resolve(cert, relativeTo: dir), FileIO.resolve(key, relativeTo: dir)]
-        } + ConfigFileReader.paths(program)
+            files += [FileIO.resolve(cert, relativeTo: dir), FileIO.resolve(key, relativeTo: dir)]
+        }
+        return files + ConfigFileReader.paths(program)
     }
 
     /// `[12:00:01] built in 3.1 ms: 15 objects, 2 written, 0 errors, 1 warning`, and with many

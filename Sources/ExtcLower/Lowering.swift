@@ -29,19 +29,27 @@ public enum Lowering {
 
     /// Each server's objects that the output carries, in the order they go out: by kind rank,
     /// then as the server made them, leaving out a Namespace an earlier server makes already.
-    /// `namespaces`: each server's `namespaces(_:)`. `previous(server, leftOut)`: that server's
-    /// list from an earlier build, when it stands with these objects left out (a watch's reused
-    /// server); nil to make it here.
-    public static func carried(_ perServer: [[KubeObject]], namespaces: [[Int]], previous: (Int, [Int]) -> [Int]? = { _, _ in nil }) -> [[Int]] {
+    /// `namespaces`: each server's `namespaces(_:)`. `leftOut`: each server's Namespaces that an
+    /// earlier server makes, when the caller knows them (a watch whose servers and their
+    /// Namespaces are as in its last build); nil to work them out. `previous(server, leftOut)`:
+    /// that server's list from an earlier build, when it stands with these objects left out (a
+    /// watch's reused server); nil to make it here.
+    public static func carried(_ perServer: [[KubeObject]], namespaces: [[Int]], leftOut known: [[Int]]? = nil,
+                               previous: (Int, [Int]) -> [Int]? = { _, _ in nil }) -> [[Int]] {
+        if let known { return perServer.indices.map { s in previous(s, known[s]) ?? list(perServer[s], leftOut: known[s]) } }
         var made: Set<String> = Set(minimumCapacity: perServer.count)
         return perServer.indices.map { s in
             let objects = perServer[s]
             // Rank 0 is `Namespace`: one per name, the first server's.
             var leftOut: [Int] = []
             for i in namespaces[s] where !made.insert(objects[i].name).inserted { leftOut.append(i) }
-            if let list = previous(s, leftOut) { return list }
-            return objects.indices.filter { !leftOut.contains($0) }.sorted { (objects[$0].rank, $0) < (objects[$1].rank, $1) }
+            return previous(s, leftOut) ?? list(objects, leftOut: leftOut)
         }
+    }
+
+    /// One server's objects but `leftOut`, by kind rank, then as made.
+    private static func list(_ objects: [KubeObject], leftOut: [Int]) -> [Int] {
+        objects.indices.filter { !leftOut.contains($0) }.sorted { (objects[$0].rank, $0) < (objects[$1].rank, $1) }
     }
 
     /// The lists `carried` made, merged by rank: ranks are a few small numbers, so one bucket each,
