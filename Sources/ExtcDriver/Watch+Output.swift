@@ -21,7 +21,7 @@ extension Watcher {
         guard let mirror, !name.isEmpty else { return }
         let path = sub.isEmpty ? name : "\(sub)/\(name)"
         guard mirror.owns(path) else { return }  // not a temporary either: extc never names a file so
-        if mask & UInt32(IN_MOVED_TO | IN_DELETE) != 0, mirror.consume(path) { return }
+        if mask & UInt32(IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) != 0, mirror.consume(path) { return }
         dropMirror()
     }
 

@@ -47,9 +47,10 @@ public final class LayoutMirror {
 
     private lazy var index: [String: Int] = Dictionary(files.indices.map { (files[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
 
-    /// What the last `update` did to the directory, as inotify reports it: one rename onto each
-    /// name written, one deletion of each name removed. The owner takes these off as it sees
-    /// them; any other event on an owned name means someone else changed the directory.
+    /// What the last `update` did to the directory, as inotify reports it, by name: a rename onto
+    /// each name written (and one away from it, where the write exchanged the names), a deletion
+    /// of each name removed. The owner takes these off as it sees them; any other event on an
+    /// owned name means someone else changed the directory.
     public private(set) var expected: [String: Int] = [:]
 
     /// Takes an event the last `update` caused off `expected`; false when it is not one of them.
@@ -98,6 +99,15 @@ public final class LayoutMirror {
 
     private func expect(_ name: String) { expected[name, default: 0] += 1 }
 
+    /// The events a write made under its name (`FileIO.Written`).
+    private func expect(_ name: String, _ written: FileIO.Written) {
+        switch written {
+        case .unchanged: break
+        case .renamed: expect(name)
+        case .exchanged: expect(name); expect(name)
+        }
+    }
+
     /// Writes the files at `places` whose text differs, keeping `files` its own array (changed in
     /// place, never shared with the build's), so a save costs what it changed.
     private func patch(_ new: [OutputFile], at places: [Int]) throws -> WriteReport {
@@ -110,11 +120,9 @@ public final class LayoutMirror {
         return report
     }
 
-    /// One file replaced atomically (not synced), and the rename it causes expected.
+    /// One file replaced atomically (not synced), and the events it causes expected.
     private func write(_ f: OutputFile, into report: inout WriteReport) throws {
-        if try FileIO.write(pieces: f.pieces, to: "\(directory)/\(f.name)", mode: f.sensitive ? 0o600 : 0o644, durable: false) {
-            expect(f.name)
-        }
+        expect(f.name, try FileIO.writeNotSynced(pieces: f.pieces, to: "\(directory)/\(f.name)", mode: f.sensitive ? 0o600 : 0o644))
         report.written.append(f.name)
     }
 
@@ -143,7 +151,7 @@ public final class LayoutMirror {
         }
         for name in DirectoryPlan.records {
             guard let text = texts[name], text != records[name] else { continue }
-            if try FileIO.write(text, to: "\(directory)/\(name)", durable: false) { expect(name) }
+            expect(name, try FileIO.writeNotSynced(pieces: [text], to: "\(directory)/\(name)", mode: 0o644))
             records[name] = text
         }
     }

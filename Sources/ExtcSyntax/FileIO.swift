@@ -107,6 +107,7 @@ public enum FileIO {
 
     private static func write(_ bytes: UnsafeRawBufferPointer, to path: String, mode: mode_t, durable: Bool) throws -> Bool {
         try write(Payload(holds: { holds(bytes, at: $0, mode: $1) }, writeAll: { writeAll($0, bytes) }), to: path, mode: mode, durable: durable)
+            != .unchanged
     }
 
     /// As `write(_:to:)`, for text in pieces end to end (a stream's documents): compared with the
@@ -116,7 +117,24 @@ public enum FileIO {
     public static func write(pieces: [String], to path: String, mode: mode_t = 0o644, durable: Bool = true,
                              compare: Bool = true) throws -> Bool {
         try write(Payload(holds: { compare && holds(pieces: pieces, at: $0, mode: $1) }, writeAll: { writeAll($0, pieces: pieces) }),
-                  to: path, mode: mode, durable: durable)
+                  to: path, mode: mode, durable: durable) != .unchanged
+    }
+
+    /// How a write left the file's name, for a caller that tells its own inotify events from
+    /// others' (a watch's layout mirror).
+    public enum Written: Sendable {
+        /// The file already held the bytes: no event.
+        case unchanged
+        /// Renamed onto the name (or written through a device): one IN_MOVED_TO.
+        case renamed
+        /// Exchanged with the file that had the name (`swapIn`): IN_MOVED_TO, then IN_MOVED_FROM.
+        case exchanged
+    }
+
+    /// As `write(pieces:to:mode:durable: false)`, saying how the name was written.
+    public static func writeNotSynced(pieces: [String], to path: String, mode: mode_t) throws -> Written {
+        try write(Payload(holds: { holds(pieces: pieces, at: $0, mode: $1) }, writeAll: { writeAll($0, pieces: pieces) }),
+                  to: path, mode: mode, durable: false)
     }
 
     /// What a write puts in a file: whether a file already holds it, and how to write it all to a
@@ -126,16 +144,15 @@ public enum FileIO {
         let writeAll: (_ fd: Int32) -> Bool
     }
 
-    private static func write(_ payload: Payload, to path: String, mode: mode_t, durable: Bool) throws -> Bool {
+    private static func write(_ payload: Payload, to path: String, mode: mode_t, durable: Bool) throws -> Written {
         let target = try followLinks(path)
         if isSpecial(target) {
             try writeThrough(payload, to: target, shownAs: path)
-            return true
+            return .renamed
         }
         if isDirectory(target) { throw IOError(path, "is a directory") }
-        if payload.holds(target, mode) { return false }
-        try replace(target, with: payload, mode: mode, shownAs: path, durable: durable)
-        return true
+        if payload.holds(target, mode) { return .unchanged }
+        return try replace(target, with: payload, mode: mode, shownAs: path, durable: durable)
     }
 
     /// The path a chain of symlinks ends at (which may not exist yet); at most 40 links.
@@ -176,7 +193,7 @@ public enum FileIO {
         return true
     }
 
-    private static func replace(_ target: String, with payload: Payload, mode: mode_t, shownAs path: String, durable: Bool) throws {
+    private static func replace(_ target: String, with payload: Payload, mode: mode_t, shownAs path: String, durable: Bool) throws -> Written {
         let dir = directory(of: target)
         sweepTemporaries(for: target)
         let (tmp, fd) = try createTemporary(for: target, shownAs: path)
@@ -184,7 +201,8 @@ public enum FileIO {
         let failure = ok ? nil : IOError.errno(path, "cannot write")
         close(fd)
         let retired = Retired.open(target)
-        ok = ok && rename(tmp, target) == 0
+        let exchanged = ok && !durable && swapIn(tmp, target)
+        ok = ok && (exchanged || rename(tmp, target) == 0)
         retired?.close()
         if !ok {
             let error = failure ?? IOError.errno(path, "cannot replace")
@@ -194,7 +212,30 @@ public enum FileIO {
         }
         Temporaries.shared.remove(tmp)
         if durable { syncDirectory(dir) }
+        return exchanged ? .exchanged : .renamed
     }
+
+    /// Puts the new file `tmp` in place of the regular file `target` by exchanging the two names
+    /// (renameat2 RENAME_EXCHANGE), then removes the old file, now at `tmp`; false, with nothing
+    /// done, where there is no regular file to exchange with or the file system cannot. A reader
+    /// sees the old file or the new one, as with a rename. Only for writes that are not synced:
+    /// ext4 (auto_da_alloc) makes a rename over an existing file allocate and start writing the
+    /// new file's blocks on the spot, 0.15 ms for a small file and 8 ms for 11 MB on the
+    /// reference machine, which a synced write has paid already and an unsynced one need not.
+    static func swapIn(_ tmp: String, _ target: String) -> Bool {
+        var st = stat()
+        guard let exchange = renameat2, lstat(target, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+              exchange(AT_FDCWD, tmp, AT_FDCWD, target, renameExchange) == 0 else { return false }
+        unlink(tmp)
+        return true
+    }
+
+    /// glibc's renameat2 (2.28 and later), which Swift's Glibc module does not declare.
+    private static let renameat2: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? =
+        dlsym(nil, "renameat2").map { unsafeBitCast($0, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self) }
+
+    /// RENAME_EXCHANGE, from <linux/fs.h>.
+    private static let renameExchange: UInt32 = 1 << 1
 
     /// New files in one directory (a key and its certificate), each synced in a temporary file,
     /// then renamed into place in the order given, then the directory synced once: one fsync

@@ -49,6 +49,43 @@ struct FileIOTests {
         #expect(held.isEmpty, "replaced files still open: \(held)")
     }
 
+    /// A write that is not synced replaces an existing regular file by exchanging the names (no
+    /// ext4 rename-over flush), then removes the old file: the name holds the new bytes in a new
+    /// inode, nothing else is left in the directory, and it says so (`.exchanged`), which is
+    /// what a watch counts its own inotify events by. A new name, or a synced write, is renamed.
+    @Test("a write not synced exchanges names with the file it replaces, leaves nothing behind, and says how it wrote")
+    func exchange() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let path = "\(dir)/out.yaml"
+        #expect(try FileIO.writeNotSynced(pieces: ["a: 1\n"], to: path, mode: 0o644) == .renamed, "a new name is renamed onto")
+        #expect(try FileIO.writeNotSynced(pieces: ["a: 1\n"], to: path, mode: 0o644) == .unchanged)
+        for (i, size) in [5, 70_000, 1_500_000].enumerated() {
+            let before = Self.inode(path), text = String(repeating: "\(i)", count: size)
+            #expect(try FileIO.writeNotSynced(pieces: [text], to: path, mode: 0o600) == .exchanged)
+            #expect(try FileIO.read(path) == Array(text.utf8))
+            #expect(Self.inode(path) != before)
+            #expect(FileIO.mode(of: path) == 0o600)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.yaml"], "the old file is removed")
+        }
+        // Synced: a plain rename (the fsync already wrote the blocks that the rename would).
+        try FileIO.write("b: 2\n", to: path)
+        #expect(try FileIO.read(path) == Array("b: 2\n".utf8))
+        // Through a symlink: the file it names is replaced, the link stays.
+        try FileManager.default.createSymbolicLink(atPath: "\(dir)/link.yaml", withDestinationPath: "out.yaml")
+        #expect(try FileIO.writeNotSynced(pieces: ["c: 3\n"], to: "\(dir)/link.yaml", mode: 0o644) == .exchanged)
+        #expect(try FileIO.read(path) == Array("c: 3\n".utf8))
+        #expect(FileIO.kind("\(dir)/link.yaml") == S_IFLNK)
+        // Never exchanged with a directory: refused, and the directory is where it was.
+        try FileManager.default.createDirectory(atPath: "\(dir)/sub.yaml", withIntermediateDirectories: false)
+        #expect(throws: IOError.self) { try FileIO.writeNotSynced(pieces: ["d"], to: "\(dir)/sub.yaml", mode: 0o644) }
+        #expect(FileIO.isDirectory("\(dir)/sub.yaml"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["link.yaml", "out.yaml", "sub.yaml"])
+        var held = Self.replacedFilesHeld(in: dir)
+        for _ in 0..<50 where !held.isEmpty { usleep(20_000); held = Self.replacedFilesHeld(in: dir) }
+        #expect(held.isEmpty, "replaced files still open: \(held)")
+    }
+
     /// This process's descriptors on files in `dir` that have been replaced (unlinked).
     static func replacedFilesHeld(in dir: String) -> [String] {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
