@@ -85,7 +85,9 @@ struct Build: ParsableCommand {
         var request = out.request(files)
         request.check = check
         request.showDiff = diff
-        try finish(Commands(console: diagnostics.console).build(request))
+        var commands = Commands(console: diagnostics.console)
+        commands.endsProcess = true
+        try finish(commands.build(request))
     }
 }
 
