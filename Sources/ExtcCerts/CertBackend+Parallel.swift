@@ -21,7 +21,7 @@ extension CertBackend {
 
     /// `body(0..<count)`, one after another with `EXTC_JOBS=1`, else `width` at a time.
     private func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        if Self.sequential { for i in 0..<count { body(i) } } else { Concurrency.perform(count, width: Self.width, body) }
+        Concurrency.perform(count, width: Self.sequential ? 1 : Self.width, body)
     }
 
     /// Each server's material, in the order given.

@@ -128,7 +128,6 @@ public final class Watcher {
         return true
     }
 
-
     // MARK: Events
 
     /// What every watch (spec, CA file or state directory) reports: any change to a file in the
@@ -145,7 +144,6 @@ public final class Watcher {
         memo.reset()
         dropMirror()
     }
-
 
     enum Change { case files, overflow }
 
@@ -296,7 +294,6 @@ public final class Watcher {
         return parts.timeText
     }
 }
-
 
 /// The write end of the self-pipe; set once, before the handler is installed.
 nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1

@@ -116,8 +116,7 @@ public enum FileIO {
     @discardableResult
     public static func write(pieces: [String], to path: String, mode: mode_t = 0o644, durable: Bool = true,
                              compare: Bool = true) throws -> Bool {
-        try write(Payload(holds: { compare && holds(pieces: pieces, at: $0, mode: $1) }, writeAll: { writeAll($0, pieces: pieces) }),
-                  to: path, mode: mode, durable: durable) != .unchanged
+        try written(pieces: pieces, to: path, mode: mode, durable: durable, compare: compare) != .unchanged
     }
 
     /// How a write left the file's name, for a caller that tells its own inotify events from
@@ -133,8 +132,12 @@ public enum FileIO {
 
     /// As `write(pieces:to:mode:durable: false)`, saying how the name was written.
     public static func writeNotSynced(pieces: [String], to path: String, mode: mode_t) throws -> Written {
-        try write(Payload(holds: { holds(pieces: pieces, at: $0, mode: $1) }, writeAll: { writeAll($0, pieces: pieces) }),
-                  to: path, mode: mode, durable: false)
+        try written(pieces: pieces, to: path, mode: mode, durable: false, compare: true)
+    }
+
+    private static func written(pieces: [String], to path: String, mode: mode_t, durable: Bool, compare: Bool) throws -> Written {
+        try write(Payload(holds: { compare && holds(pieces: pieces, at: $0, mode: $1) }, writeAll: { writeAll($0, pieces: pieces) }),
+                  to: path, mode: mode, durable: durable)
     }
 
     /// What a write puts in a file: whether a file already holds it, and how to write it all to a
@@ -231,8 +234,8 @@ public enum FileIO {
     }
 
     /// glibc's renameat2 (2.28 and later), which Swift's Glibc module does not declare.
-    private static let renameat2: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? =
-        dlsym(nil, "renameat2").map { unsafeBitCast($0, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self) }
+    private typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    private static let renameat2: Renameat2? = dlsym(nil, "renameat2").map { unsafeBitCast($0, to: Renameat2.self) }
 
     /// RENAME_EXCHANGE, from <linux/fs.h>.
     private static let renameExchange: UInt32 = 1 << 1
