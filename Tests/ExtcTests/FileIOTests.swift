@@ -4,16 +4,24 @@ import Testing
 
 /// Text in pieces (a stream's documents) is written and compared a buffer at a time, never
 /// joined: the result must be the joined bytes, whatever the split, across every boundary of the
-/// 64 KiB read chunks and the 256 KiB write buffer. A replaced file of 1 MiB or more is held open
+/// 64 KiB read chunks and the 256 KiB write buffer, and when a signal cuts a write short. A replaced file of 1 MiB or more is held open
 /// across the rename and closed on another thread: the descriptor must not leak.
 @Suite(.serialized)
 struct FileIOTests {
     /// Random ASCII text, cut at random places (some pieces empty, some larger than a buffer).
-    static func pieces(_ rng: inout FuzzTests.RNG, total: Int) -> [String] {
+    static func pieces(_ rng: inout FuzzTests.RNG, total: Int, cuts count: Int? = nil) -> [String] {
         let bytes = (0..<total).map { _ in UInt8.random(in: 0x20...0x7E, using: &rng) }
-        var cuts = (0..<Int.random(in: 0...40, using: &rng)).map { _ in Int.random(in: 0...total, using: &rng) }
+        var cuts = (0..<(count ?? Int.random(in: 0...40, using: &rng))).map { _ in Int.random(in: 0...total, using: &rng) }
         cuts = ([0] + cuts + [total]).sorted()
         return zip(cuts, cuts.dropFirst()).map { String(decoding: bytes[$0..<$1], as: UTF8.self) }
+    }
+
+    /// Where two byte strings first differ, or nil: megabytes compared with `==` inside `#expect`
+    /// would be diffed element by element on failure, which takes minutes.
+    static func difference(_ got: [UInt8], _ want: [UInt8]) -> String? {
+        guard got != want else { return nil }
+        let at = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, want.count)
+        return "\(got.count) bytes, \(want.count) expected; first difference at byte \(at)"
     }
 
     @Test("pieces are written as their joined bytes and compare equal to them; any other file differs")
@@ -25,7 +33,7 @@ struct FileIOTests {
             let pieces = Self.pieces(&rng, total: size), joined = pieces.joined()
             let path = "\(dir)/out-\(size).yaml"
             #expect(try FileIO.write(pieces: pieces, to: path, mode: 0o600, durable: false))
-            #expect(try FileIO.read(path) == Array(joined.utf8))
+            #expect(Self.difference(try FileIO.read(path), Array(joined.utf8)) == nil)
             // Unchanged: reported so, and not rewritten (same inode).
             let inode = Self.inode(path)
             #expect(try !FileIO.write(pieces: Self.pieces(&rng, total: 0) + pieces, to: path, mode: 0o600))
@@ -47,6 +55,51 @@ struct FileIOTests {
         var held = Self.replacedFilesHeld(in: dir)
         for _ in 0..<50 where !held.isEmpty { usleep(20_000); held = Self.replacedFilesHeld(in: dir) }
         #expect(held.isEmpty, "replaced files still open: \(held)")
+    }
+
+    /// Hundreds and thousands of pieces, small and empty among them.
+    @Test("many pieces are written as their joined bytes", arguments: [255, 256, 257, 511, 3_000])
+    func manyPieces(cuts: Int) throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        var rng = FuzzTests.RNG(x: 0x5EED_0000 + UInt64(cuts))
+        for total in [cuts / 2, 200_000] {
+            let pieces = Self.pieces(&rng, total: total, cuts: cuts - 1), path = "\(dir)/out-\(total).yaml"
+            #expect(pieces.count == cuts)
+            #expect(try FileIO.write(pieces: pieces, to: path, mode: 0o600, durable: false))
+            #expect(Self.difference(try FileIO.read(path), Array(pieces.joined().utf8)) == nil)
+        }
+    }
+
+    /// A signal that arrives while a write waits on a full pipe ends the call with what it wrote
+    /// so far (the handler is installed without SA_RESTART). The write resumes where it stopped, in
+    /// the middle of a piece or between two: the reader gets exactly the joined bytes.
+    @Test("pieces written into a FIFO arrive whole though signals cut the writes short")
+    func shortWrites() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let fifo = "\(dir)/pipe"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        var rng = FuzzTests.RNG(x: 0x5EED_F1F0)
+        let pieces = Self.pieces(&rng, total: 4_000_000, cuts: 1_500)
+        var action = sigaction(), previous = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGUSR1, &action, &previous)
+        defer { sigaction(SIGUSR1, &previous, nil) }
+        // Test threads (libdispatch's) block most signals: let this one take SIGUSR1 meanwhile.
+        var usr1 = sigset_t(), mask = sigset_t()
+        sigemptyset(&usr1)
+        sigaddset(&usr1, SIGUSR1)
+        pthread_sigmask(SIG_UNBLOCK, &usr1, &mask)
+        defer { pthread_sigmask(SIG_SETMASK, &mask, nil) }
+        let writer = pthread_self()
+        let reader = FIFOReader(fifo) { pthread_kill(writer, SIGUSR1) }
+        #expect(try FileIO.write(pieces: pieces, to: fifo, mode: 0o600, durable: false))
+        let received = reader.finish()
+        #expect(received.signals > 10, "the writer was interrupted \(received.signals) times")
+        #expect(Self.difference(received.bytes, Array(pieces.joined().utf8)) == nil)
     }
 
     /// A write that is not synced replaces an existing regular file by exchanging the names (no
@@ -96,5 +149,35 @@ struct FileIOTests {
     static func inode(_ path: String) -> UInt64 {
         var st = stat()
         return stat(path, &st) == 0 ? UInt64(st.st_ino) : 0
+    }
+}
+
+/// Reads a FIFO to its end on a thread of its own, slowly, so the writer keeps finding the pipe
+/// full; every 16 KiB it calls `poke` (which signals the writer).
+private final class FIFOReader: @unchecked Sendable {
+    private var bytes: [UInt8] = [], signals = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ path: String, poke: @escaping @Sendable () -> Void) {
+        Thread.detachNewThread { [self] in
+            let fd = open(path, O_RDONLY)
+            var chunk = [UInt8](repeating: 0, count: 4096), count = 0
+            while fd >= 0 {
+                let n = read(fd, &chunk, chunk.count)
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { break }
+                bytes += chunk[0..<n]
+                count += 1
+                if count % 4 == 0 { poke(); signals += 1; usleep(200) }
+            }
+            if fd >= 0 { close(fd) }
+            done.signal()
+        }
+    }
+
+    /// What was read, once the writer has closed the FIFO.
+    func finish() -> (bytes: [UInt8], signals: Int) {
+        done.wait()
+        return (bytes, signals)
     }
 }
