@@ -31,9 +31,11 @@ final class StateCache: Sendable {
     private init(directory: String) {
         path = "\(directory)/.verified"
         var f = Facts()
-        let text = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ", maxSplits: 2).map(String.init)
+        // Split as bytes, not Characters: the record is ASCII, and splitting it as text (grapheme
+        // by grapheme) was a fifth of `extc check` over 1,000 servers.
+        let bytes = (try? FileIO.read(path)) ?? []
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let parts = line.split(separator: UInt8(ascii: " "), maxSplits: 2).map { String(decoding: $0, as: UTF8.self) }
             switch (parts.count, parts.first) {
             case (1, _) where parts[0].count == 64: f.pairs.insert(parts[0])
             case (3, "i"): if let info = CertificateInfo(cached: parts[2]) { f.infos[parts[1]] = info }
@@ -121,9 +123,9 @@ extension CertificateInfo {
     }
 
     init?(cached line: String) {
-        let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        let f = line.utf8.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         guard f.count == 12, let notBefore = Int(f[5]), let notAfter = Int(f[6]), let bits = Int(f[9]), let serialBits = Int(f[11]) else { return nil }
-        let list = { (s: String) in s.isEmpty ? [] : s.split(separator: ",").map(String.init) }
+        let list = { (s: String) in s.utf8.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) } }
         self.init(commonName: f[0], dnsNames: list(f[1]), ipAddresses: list(f[2]), usage: CertificateUsage(server: f[3] == "1", client: f[4] == "1"),
                   notBefore: notBefore, notAfter: notAfter, isCA: f[7] == "1", key: KeyAlgorithmInfo(isRSA: f[8] == "1", bits: bits),
                   sha256: f[10], serialBits: serialBits)
