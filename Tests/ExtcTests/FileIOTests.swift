@@ -57,6 +57,36 @@ struct FileIOTests {
         #expect(held.isEmpty, "replaced files still open: \(held)")
     }
 
+    /// A regular file is read into one array of its size (plus a byte to see the end); a file
+    /// whose size says nothing (procfs reports 0) and a pipe are read a chunk at a time; more
+    /// than `limit` bytes is refused either way.
+    @Test("reads return every byte of regular files, procfs files and pipes, and refuse more than the limit")
+    func reads() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        var rng = FuzzTests.RNG(x: 0x5EED_0EAD)
+        for size in [0, 1, 4_095, 65_536, 200_001] {
+            let bytes = Array(Self.pieces(&rng, total: size).joined().utf8), path = "\(dir)/f-\(size)"
+            try FileIO.write(bytes, to: path, mode: 0o600)
+            #expect(Self.difference(try FileIO.read(path), bytes) == nil)
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            #expect(Self.difference(try FileIO.read(fd: fd, name: path, limit: size), bytes) == nil, "exactly the limit")
+            guard size > 0 else { continue }
+            lseek(fd, 0, SEEK_SET)
+            #expect(throws: IOError.self, "one byte over the limit") { try FileIO.read(fd: fd, name: path, limit: size - 1) }
+        }
+        let status = try FileIO.read("/proc/self/status")
+        #expect(String(decoding: status, as: UTF8.self).hasPrefix("Name:"), "a size of 0 that is not the end")
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        let text = Array(String(repeating: "abc\n", count: 10_000).utf8)
+        #expect(FileIO.writeAll(ends[1], text[...]))
+        close(ends[1])
+        defer { close(ends[0]) }
+        #expect(Self.difference(try FileIO.read(fd: ends[0], name: "pipe"), text) == nil)
+    }
+
     /// Hundreds and thousands of pieces, small and empty among them.
     @Test("many pieces are written as their joined bytes", arguments: [255, 256, 257, 511, 3_000])
     func manyPieces(cuts: Int) throws {
