@@ -102,7 +102,7 @@ struct FileIOTests {
     }
 
     /// A signal that arrives while a write waits on a full pipe ends the call with what it wrote
-    /// so far (the handler is installed without SA_RESTART). The write resumes where it stopped, in
+    /// so far (the handler is installed without SA_RESTART), here about once every two pages. The write resumes where it stopped, in
     /// the middle of a piece or between two: the reader gets exactly the joined bytes.
     @Test("pieces written into a FIFO arrive whole though signals cut the writes short")
     func shortWrites() throws {
@@ -111,7 +111,7 @@ struct FileIOTests {
         let fifo = "\(dir)/pipe"
         try #require(mkfifo(fifo, 0o600) == 0)
         var rng = FuzzTests.RNG(x: 0x5EED_F1F0)
-        let pieces = Self.pieces(&rng, total: 4_000_000, cuts: 1_500)
+        let pieces = Self.pieces(&rng, total: 1_000_000, cuts: 1_500)
         var action = sigaction(), previous = sigaction()
         action.__sigaction_handler.sa_handler = { _ in }
         sigemptyset(&action.sa_mask)
@@ -182,8 +182,9 @@ struct FileIOTests {
     }
 }
 
-/// Reads a FIFO to its end on a thread of its own, slowly, so the writer keeps finding the pipe
-/// full; every 16 KiB it calls `poke` (which signals the writer).
+/// Reads a FIFO to its end on a thread of its own, a page at a time from a pipe shrunk to one
+/// page, so the writer keeps finding it full (no sleeps: the pace is the reader's own); every
+/// other page it calls `poke` (which signals the writer).
 private final class FIFOReader: @unchecked Sendable {
     private var bytes: [UInt8] = [], signals = 0
     private let done = DispatchSemaphore(value: 0)
@@ -191,6 +192,7 @@ private final class FIFOReader: @unchecked Sendable {
     init(_ path: String, poke: @escaping @Sendable () -> Void) {
         Thread.detachNewThread { [self] in
             let fd = open(path, O_RDONLY)
+            _ = fcntl(fd, 1031, 4096)  // F_SETPIPE_SZ (Linux): one page
             var chunk = [UInt8](repeating: 0, count: 4096), count = 0
             while fd >= 0 {
                 let n = read(fd, &chunk, chunk.count)
@@ -198,7 +200,7 @@ private final class FIFOReader: @unchecked Sendable {
                 guard n > 0 else { break }
                 bytes += chunk[0..<n]
                 count += 1
-                if count % 4 == 0 { poke(); signals += 1; usleep(200) }
+                if count % 2 == 0 { poke(); signals += 1 }
             }
             if fd >= 0 { close(fd) }
             done.signal()
