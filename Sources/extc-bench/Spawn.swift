@@ -54,3 +54,18 @@ func runCommand(_ argv: [String], log: String = "/dev/null") throws {
         throw BenchError("`\(argv.joined(separator: " "))` exited \(status)" + (log == "/dev/null" ? "" : "; see \(log)"))
     }
 }
+
+/// Runs a command to completion, as `runCommand`: its wall time in seconds, and the kernel's
+/// account of it (peak RSS, user and system CPU time).
+func runMeasured(_ argv: [String]) throws -> (seconds: Double, usage: rusage) {
+    let start = now()
+    let child = try Child.spawn(argv)
+    var status: Int32 = 0, usage = rusage()
+    while wait4(child.pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    let seconds = Double(now() - start) / 1e9
+    guard status == 0 else { throw BenchError("`\(child.command)` failed (\(status))") }
+    return (seconds, usage)
+}
+
+/// CPU time in seconds from a `rusage` field.
+func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
