@@ -55,17 +55,14 @@ func runCommand(_ argv: [String], log: String = "/dev/null") throws {
     }
 }
 
-/// Runs a command to completion, as `runCommand`: its wall time in seconds, and the kernel's
-/// account of it (peak RSS, user and system CPU time).
-func runMeasured(_ argv: [String]) throws -> (seconds: Double, usage: rusage) {
+/// Runs a command to completion, as `runCommand`: its wall time and system CPU time in seconds,
+/// and its peak RSS in KB (the kernel's account, from wait4).
+func runMeasured(_ argv: [String]) throws -> (seconds: Double, system: Double, peakKB: Int) {
     let start = now()
     let child = try Child.spawn(argv)
     var status: Int32 = 0, usage = rusage()
     while wait4(child.pid, &status, 0, &usage) < 0 && errno == EINTR {}
     let seconds = Double(now() - start) / 1e9
     guard status == 0 else { throw BenchError("`\(child.command)` failed (\(status))") }
-    return (seconds, usage)
+    return (seconds, Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6, usage.ru_maxrss)
 }
-
-/// CPU time in seconds from a `rusage` field.
-func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }

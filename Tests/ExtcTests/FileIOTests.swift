@@ -4,8 +4,9 @@ import Testing
 
 /// Text in pieces (a stream's documents) is written and compared a buffer at a time, never
 /// joined: the result must be the joined bytes, whatever the split, across every boundary of the
-/// 64 KiB read chunks and the 256 KiB write buffer, and when a signal cuts a write short. A replaced file of 1 MiB or more is held open
-/// across the rename and closed on another thread: the descriptor must not leak.
+/// 64 KiB read chunks and the 256 KiB write buffer, and when a signal cuts a write short. A
+/// replaced file of 1 MiB or more is held open across the rename and closed on another thread:
+/// the descriptor must not leak.
 @Suite(.serialized)
 struct FileIOTests {
     /// Random ASCII text, cut at random places (some pieces empty, some larger than a buffer).
@@ -102,8 +103,9 @@ struct FileIOTests {
     }
 
     /// A signal that arrives while a write waits on a full pipe ends the call with what it wrote
-    /// so far (the handler is installed without SA_RESTART), here once a page. The write resumes where it stopped, in
-    /// the middle of a piece or between two: the reader gets exactly the joined bytes.
+    /// so far (the handler is installed without SA_RESTART), here once a page. The write resumes
+    /// where it stopped, in the middle of a piece or between two: the reader gets exactly the
+    /// joined bytes.
     @Test("pieces written into a FIFO arrive whole though signals cut the writes short")
     func shortWrites() throws {
         let dir = Paths.temporaryDirectory()
@@ -185,7 +187,7 @@ struct FileIOTests {
 /// Reads a FIFO to its end on a thread of its own, a page at a time from a pipe shrunk to one
 /// page, so the writer keeps finding it full (no sleeps: the pace is the reader's own); after
 /// each page it calls `poke` (which signals the writer). Each page is a round trip between the
-/// two threads, which a loaded machine (CI's parallel suites) makes slow, so there are few.
+/// two threads, so the text is about 75 pages.
 private final class FIFOReader: @unchecked Sendable {
     private var bytes: [UInt8] = [], signals = 0
     private let done = DispatchSemaphore(value: 0)
