@@ -58,6 +58,45 @@ struct FileIOTests {
         #expect(held.isEmpty, "replaced files still open: \(held)")
     }
 
+    /// Files of 1 MiB or more get their blocks before they are written, sized from the bytes the
+    /// write will make: a size counted any other way (Characters, pieces) would leave the file
+    /// longer than its text, padded with zeros, or cut it short. Text with multi-byte characters
+    /// and CRLF (one Character, two bytes), at the threshold and either side of it, through each
+    /// way of writing.
+    @Test("a large file is exactly its bytes, however many characters they make", arguments: [-1, 0, 1, 300_001])
+    func preallocatedSize(beyondThreshold extra: Int) throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let unit = Array("é€𝄞\r\nab".utf8)  // 2 + 3 + 4 + 2 + 2 bytes, 5 Characters
+        let size = FileIO.preallocateFrom + extra
+        let whole = size / unit.count * unit.count  // then ASCII: the text ends on a character boundary
+        let bytes = (0..<size).map { $0 < whole ? unit[$0 % unit.count] : UInt8(ascii: "x") }
+        // Cut between whole characters, so each piece is the same bytes as text.
+        let text = String(decoding: bytes, as: UTF8.self)
+        var pieces: [String] = [], rest = Substring(text)
+        while !rest.isEmpty {
+            let n = min(rest.count, 40_001)
+            pieces.append(String(rest.prefix(n)))
+            rest = rest.dropFirst(n)
+        }
+        #expect(pieces.joined() == text && text.utf8.count == size)
+        for durable in [false, true] {
+            let writes: [(String, (String) throws -> Void)] = [
+                ("pieces", { try FileIO.write(pieces: pieces, to: $0, durable: durable) }),
+                ("text", { try FileIO.write(text, to: $0, durable: durable) }),
+                ("bytes", { try FileIO.write(bytes, to: $0, durable: durable) }),
+            ]
+            for (how, write) in writes {
+                let path = "\(dir)/\(how)-\(durable).yaml"
+                try write(path)
+                #expect(Self.difference(try FileIO.read(path), bytes) == nil, "\(how), durable \(durable)")
+                // Replacing it with less leaves only the new bytes.
+                try FileIO.write(Array(bytes.prefix(size / 2)), to: path, durable: durable)
+                #expect(Self.difference(try FileIO.read(path), Array(bytes.prefix(size / 2))) == nil)
+            }
+        }
+    }
+
     /// A regular file is read into one array of its size (plus a byte to see the end); a file
     /// whose size says nothing (procfs reports 0) and a pipe are read a chunk at a time; more
     /// than `limit` bytes is refused either way.
