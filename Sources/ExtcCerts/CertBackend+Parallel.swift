@@ -33,8 +33,7 @@ extension CertBackend {
         var locks: [StateLock] = []
         var lockFailures: [String: Error] = [:]
         if !dryRun && !publicOnly {
-            let roots = Set(servers.filter { $0.certs.ca.value != .certManager && keepsState($0) }.map { state.root(for: $0) })
-            for root in roots.sorted() {
+            for root in state.roots(for: servers) {
                 do {
                     try state.prepareRoot(root)
                     locks.append(try StateLock(root))
@@ -53,7 +52,7 @@ extension CertBackend {
             if server.certs.ca.value == .certManager { out.material = .certManager; opened.set(i, (out, false)); return }
             if publicOnly { opened.set(i, (publicMaterial(for: server), false)); return }
             do {
-                if keepsState(server) {
+                if StateDirectory.keepsState(server) {
                     if let failure = failures[state.root(for: server)] { throw failure }
                     if !dryRun { try FileIO.makeDirectory(state.directory(for: server), mode: 0o700, force: true) }
                     try state.claim(for: server, write: !dryRun)

@@ -84,9 +84,6 @@ public struct CertBackend: Sendable {
         materials(for: [server], rotate: rotate)[0]
     }
 
-    /// Whether a server keeps anything in the state directory.
-    func keepsState(_ server: APIServer) -> Bool { server.certs.ca.value.isLocal || server.storage != nil }
-
     /// The serving half of one server's material (its CA, if extc's, and leaf), after the state is
     /// prepared, locked and claimed. Independent of `etcdPart`: the two run in parallel.
     func servingPart(_ server: APIServer, rotate: Rotation) throws -> CertOutcome {

@@ -26,6 +26,17 @@ public struct StateDirectory: Sendable {
 
     public func directory(for server: APIServer) -> String { "\(root(for: server))/\(server.name.value)" }
 
+    /// Whether a build keeps anything for the server here: its own CA's material, or etcd's. A
+    /// server whose certificates cert-manager issues keeps nothing.
+    public static func keepsState(_ server: APIServer) -> Bool {
+        server.certs.ca.value != .certManager && (server.certs.ca.value.isLocal || server.storage != nil)
+    }
+
+    /// The roots a build of these servers writes into, sorted, each once.
+    public func roots(for servers: [APIServer]) -> [String] {
+        Set(servers.filter(Self.keepsState).map(root(for:))).sorted()
+    }
+
     /// The spec a server's state belongs to is recorded in `<dir>/.spec`. Another spec claiming
     /// it while the recorded one still exists throws `Claimed`; a recorded spec that is gone
     /// (moved, renamed) hands the state over.

@@ -31,7 +31,7 @@ enum Git {
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
+        let rc = Spawn.withAttributes { posix_spawnp(&pid, argv[0], &actions, $0, cArgs, environ) }
         guard rc == 0 else { throw IOError("git", "cannot run git: \(String(cString: strerror(rc)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -1,3 +1,5 @@
+import ExtcCerts
+import ExtcCheck
 import ExtcSyntax
 #if canImport(Glibc)
 import Glibc
@@ -7,8 +9,11 @@ import Glibc
 /// output directory in one another, never a private key into a file others can read, never a key
 /// into a core dump.
 enum Safety {
-    /// Why the build must not write to `target`, if it must not.
-    static func refusal(target: OutputTarget, inputs: [String], state: String?) -> String? {
+    /// Why the build must not write to `target`, if it must not. `stateRoots`: every state
+    /// directory the build writes (`--state DIR`, or each `.extc/` beside a spec whose servers
+    /// keep state). Paths are compared canonical, so relative and absolute spellings, and
+    /// directories not made yet, are caught alike.
+    static func refusal(target: OutputTarget, inputs: [String], stateRoots: [String]) -> String? {
         let out: String
         switch target {
         case .stdout: return nil
@@ -19,13 +24,21 @@ enum Safety {
         for input in inputs where FileIO.canonical(input) == resolved {
             return "-o \(out) is the spec \(input); extc never writes over its input"
         }
-        if case .directory = target, let state {
+        guard case .directory = target else { return nil }
+        for state in stateRoots {
             let s = FileIO.canonical(state)
             if s == resolved || s.hasPrefix(resolved + "/") || resolved.hasPrefix(s + "/") {
-                return "the state directory \(state) and the output directory \(out) overlap: keys would land beside committed files; keep them apart"
+                return "the state directory \(state) and the output directory \(out) overlap: keys would land beside committed files; keep them apart (pass --state DIR outside the output)"
             }
         }
         return nil
+    }
+
+    /// `refusal` for a build of `program` (nil when the specs did not check: only the inputs and
+    /// `--state` are known then).
+    static func refusal(target: OutputTarget, files: [String], program: Program?, state: StateDirectory) -> String? {
+        let roots = program.map { state.roots(for: $0.servers) } ?? state.override.map { [$0] } ?? []
+        return refusal(target: target, inputs: files, stateRoots: roots)
     }
 
     /// Before a private key goes to stdout: a regular file that others may read is made 0600

@@ -64,6 +64,8 @@ public final class Watcher {
     /// A spec changed while a build was running (seen when it looked for state changes): the
     /// loop builds again at once.
     var changedDuringBuild = false
+    /// A build refused to write where the command line says (`Safety.refusal`): the watch ends.
+    var refused = false
     /// The output and state directories (canonical): their own comings and goings are not edits.
     lazy var ownDirectories: Set<String> = {
         var out: Set<String> = []
@@ -91,14 +93,15 @@ public final class Watcher {
         syncWatches()
         _ = rebuild()
         syncWatches()
-        while true {
+        while !refused {
             guard let event = waitForChange() else { return .success }
             if event == .overflow { forgetKept() }
             _ = rebuild()
             // A directory that came back (deleted and re-created, or replaced by a rename) is
             // watched again; files that landed in it before the watch was in place need a build.
-            while syncWatches() || changedDuringBuild { _ = rebuild() }
+            while !refused, syncWatches() || changedDuringBuild { _ = rebuild() }
         }
+        return .usage
     }
 
     // MARK: Setup
@@ -224,6 +227,14 @@ public final class Watcher {
         let (result, status) = commands.compile(request.build.inputs, paths: specPaths, frontEnd: frontEnd,
                                                 touched: changes.structural ? nil : changes.touched)
         guard let result else { return finish(start, status: status, objects: 0, written: 0, diagnostics: []) }
+        // As `build` refuses (the output over a spec, or beside the keys); checked on every build,
+        // since a glob may come to name the output itself. It ends the watch: the command is wrong.
+        if let refusal = Safety.refusal(target: request.build.target, files: result.files.map(\.file.path), program: result.program,
+                                        state: request.build.state) {
+            console.error(refusal)
+            refused = true
+            return .usage
+        }
         console.report(result.diagnostics)
         guard let program = result.program else {
             return finish(start, status: status, objects: 0, written: 0, diagnostics: result.diagnostics)

@@ -83,15 +83,45 @@ public enum FileIO {
         return out
     }
 
-    /// An absolute path with symlinks resolved as far as the path exists (the directory, for a
-    /// file not written yet); the path as given when nothing resolves.
+    /// The absolute path `path` names, with symlinks resolved as far as the path exists: its
+    /// longest existing ancestor through realpath(3), then the components that do not exist yet,
+    /// with `.` dropped and `..` taking one back (exact there: what does not exist is no symlink).
+    /// So two spellings of one place, relative or absolute, existing or not, give one answer.
     public static func canonical(_ path: String) -> String {
+        var components = absolute(path).split(separator: "/").map(String.init)
+        var missing: [String] = []
+        while true {
+            let prefix = "/" + components.joined(separator: "/")
+            if let real = realPath(prefix) { return appending(missing, to: real) }
+            guard let last = components.popLast() else { return appending(missing, to: "/") }
+            missing.insert(last, at: 0)
+        }
+    }
+
+    /// `path` against the working directory unless it is absolute.
+    private static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        func text() -> String { String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        if realpath(path, &buffer) != nil { return text() }
-        let dir = directory(of: path), base = baseName(of: path)
-        if dir != path, realpath(dir, &buffer) != nil { return text() + "/" + base }
-        return path
+        guard getcwd(&buffer, buffer.count) != nil else { return "/" + path }
+        return text(buffer) + "/" + path
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        return realpath(path, &buffer) != nil ? text(buffer) : nil
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `base` (absolute, resolved) with `components` appended: `.` skipped, `..` one level up.
+    private static func appending(_ components: [String], to base: String) -> String {
+        var parts = base.split(separator: "/").map(String.init)
+        for c in components where c != "." {
+            if c == ".." { _ = parts.popLast() } else { parts.append(c) }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

@@ -11,6 +11,10 @@ struct Extc: ParsableCommand {
 
     /// A mistyped subcommand gets a did-you-mean (exit 64) instead of "unexpected arguments".
     static func main() {
+        // A closed pipe on stdout is a write error (exit 74, naming it), not a silent death by
+        // SIGPIPE that a caller could take for a finished run. (`git`, the one child extc runs,
+        // gets the default back.)
+        signal(SIGPIPE, SIG_IGN)
         let args = CommandLine.arguments.dropFirst()
         if let first = args.first, certificateCommands.contains(first) { OpenSSLWarmUp.start() }
         let names = configuration.subcommands.compactMap { $0.configuration.commandName }

@@ -70,18 +70,57 @@ struct SafetyTests {
         #expect(Paths.read("\(dir)/spec-real.ext") == "apiserver x {\n  group x.example.com\n}\n")
     }
 
-    @Test("extc refuses to write over its input spec, and state and output directories that overlap")
-    func refusals() throws {
+    /// The refusals hold however the paths are spelt: relative or absolute, through `..`, and
+    /// for directories not made yet; the default state (`.extc/` beside the spec) counts as much
+    /// as `--state`. Nothing is written when a build is refused.
+    @Test("extc refuses to write over its input spec, and state and output directories that overlap, however spelt",
+          arguments: [
+              ("spec.ext", nil), ("./x/../spec.ext", nil),  // -o over the spec
+              ("deploy", "deploy/keys"), ("./deploy", "deploy/../deploy/st"), ("keys/out", "keys"),  // --out-dir and --state
+              ("ABS/deploy", "ABS/deploy/keys"), ("ABS/deploy", "keys/../deploy/k"), (".", nil), ("ABS", nil),
+          ] as [(String, String?)])
+    func refusals(output: String, state: String?) throws {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
-        let spec = "\(dir)/spec.ext"
-        Paths.write(Paths.read(Self.minimal), to: spec)
-        let r = Run.extc(["build", spec, "-o", spec])
-        #expect(r.status == 64 && r.stderr.contains("never writes over its input"))
-        #expect(Paths.read(spec) == Paths.read(Self.minimal))
-        let overlap = Run.extc(["build", spec, "--out-dir", "\(dir)/deploy", "--state", "\(dir)/deploy/keys"])
-        #expect(overlap.status == 64 && overlap.stderr.contains("overlap"))
-        #expect(!FileManager.default.fileExists(atPath: "\(dir)/deploy"))
+        Paths.write(Paths.read(Self.minimal), to: "\(dir)/spec.ext")
+        let out = output.replacingOccurrences(of: "ABS", with: dir)
+        let overSpec = out.hasSuffix(".ext")
+        let stateArgs = state.map { ["--state", $0.replacingOccurrences(of: "ABS", with: dir)] } ?? []
+        let args = ["build", "spec.ext", overSpec ? "-o" : "--out-dir", out] + stateArgs
+        let r = Run.extc(args, cwd: dir)
+        #expect(r.status == 64, "\(args): \(r.stderr)")
+        #expect(r.stderr.contains(overSpec ? "never writes over its input" : "overlap"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["spec.ext"], "a refused build wrote something")
+        #expect(Paths.read("\(dir)/spec.ext") == Paths.read(Self.minimal))
+    }
+
+    @Test("directories that only share a prefix do not overlap")
+    func siblingsBuild() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        Paths.write(Paths.read(Self.minimal), to: "\(dir)/spec.ext")
+        let r = Run.extc(["build", "spec.ext", "--out-dir", "deploy", "--state", "deploy-keys"], cwd: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+    }
+
+    /// `watch` refuses what `build` does, on every build: a glob that comes to match the output
+    /// (written by the first build) ends the watch too.
+    @Test("watch refuses what build refuses and ends with 64")
+    func watchRefusals() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        try FileManager.default.createDirectory(atPath: "\(dir)/specs", withIntermediateDirectories: true)
+        Paths.write(Paths.read(Self.minimal), to: "\(dir)/specs/a.ext")
+        for args in [["specs/a.ext", "-o", "specs/a.ext"], ["specs/a.ext", "--out-dir", "out", "--state", "out/st"],
+                     ["specs/a.ext", "-o", "specs/a.ext", "--once"]] {
+            let r = Run.extc(["watch"] + args, cwd: dir, timeout: 20)
+            #expect(r.status == 64, "\(args): \(r.stderr)")
+            #expect(Paths.read("\(dir)/specs/a.ext") == Paths.read(Self.minimal))
+            #expect(!FileManager.default.fileExists(atPath: "\(dir)/out"))
+        }
+        let r = Run.extc(["watch", "specs/*.ext", "-o", "specs/all.ext", "--state", "st"], cwd: dir, timeout: 20)
+        #expect(r.status == 64 && r.stderr.contains("-o specs/all.ext is the spec specs/all.ext"), "\(r.stderr)")
+        #expect(Paths.read("\(dir)/specs/a.ext") == Paths.read(Self.minimal))
     }
 
     @Test("a build that produces nothing is an error and leaves the output as it was")
@@ -126,6 +165,35 @@ struct SafetyTests {
             p.waitUntilExit()
             #expect(p.terminationStatus == 74, "\(args[0]) to /dev/full exited \(p.terminationStatus)")
         }
+    }
+
+    /// A reader that went away is a write error like any other, even for a parent that leaves
+    /// SIGPIPE at its default (as shells do): the child here gets SIGPIPE's default action (as
+    /// extc starts `git`) and a pipe whose read end is closed.
+    @Test("a closed pipe on stdout is 74 with a message, not death by SIGPIPE")
+    func closedPipe() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        close(fds[0])
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "\(dir)/stderr", O_WRONLY | O_CREAT, 0o600)
+        #expect(Spawn.restored.contains(SIGPIPE))
+        let args: [String] = [Paths.extc, "build", Self.minimal, "--state", "\(dir)/state"]
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        try #require(Spawn.withAttributes { posix_spawn(&pid, Paths.extc, &actions, $0, argv, environ) } == 0)
+        close(fds[1])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        #expect(status & 0x7f == 0, "killed by signal \(status & 0x7f)")
+        #expect((status >> 8) & 0xff == 74)
+        #expect(Paths.read("\(dir)/stderr").contains("error: standard output: cannot write: Broken pipe"))
     }
 
     @Test("a shell redirect that others could read is made 0600 before the Secret goes in")
