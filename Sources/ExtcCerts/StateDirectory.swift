@@ -20,8 +20,11 @@ public struct StateDirectory: Sendable {
 
     public init(override: String? = nil) { self.override = override }
 
-    public func root(for server: APIServer) -> String {
-        override ?? FileIO.resolve(".extc", relativeTo: FileIO.directory(of: server.span.file.path))
+    public func root(for server: APIServer) -> String { root(forSpec: server.span.file.path) }
+
+    /// The root for the servers of the spec file at `path`.
+    public func root(forSpec path: String) -> String {
+        override ?? FileIO.resolve(".extc", relativeTo: FileIO.directory(of: path))
     }
 
     public func directory(for server: APIServer) -> String { "\(root(for: server))/\(server.name.value)" }

@@ -77,7 +77,7 @@ public struct Commands {
     public func build(_ request: BuildRequest) -> ExitStatus {
         let (result, status) = compile(request.inputs)
         guard let result else { return status }
-        if let refusal = Safety.refusal(target: request.target, files: result.files.map(\.file.path), program: result.program, state: request.state) {
+        if let refusal = WriteGuard(target: request.target, inputs: result.files.map(\.file.path), state: request.state).refusal(result.program) {
             console.error(refusal)
             return .usage
         }

@@ -9,38 +9,6 @@ import Glibc
 /// output directory in one another, never a private key into a file others can read, never a key
 /// into a core dump.
 enum Safety {
-    /// Why the build must not write to `target`, if it must not. `stateRoots`: every state
-    /// directory the build writes (`--state DIR`, or each `.extc/` beside a spec whose servers
-    /// keep state). Paths are compared canonical, so relative and absolute spellings, and
-    /// directories not made yet, are caught alike.
-    static func refusal(target: OutputTarget, inputs: [String], stateRoots: [String]) -> String? {
-        let out: String
-        switch target {
-        case .stdout: return nil
-        case .file(let f): out = f
-        case .directory(let d): out = d
-        }
-        let resolved = FileIO.canonical(out)
-        for input in inputs where FileIO.canonical(input) == resolved {
-            return "-o \(out) is the spec \(input); extc never writes over its input"
-        }
-        guard case .directory = target else { return nil }
-        for state in stateRoots {
-            let s = FileIO.canonical(state)
-            if s == resolved || s.hasPrefix(resolved + "/") || resolved.hasPrefix(s + "/") {
-                return "the state directory \(state) and the output directory \(out) overlap: keys would land beside committed files; keep them apart (pass --state DIR outside the output)"
-            }
-        }
-        return nil
-    }
-
-    /// `refusal` for a build of `program` (nil when the specs did not check: only the inputs and
-    /// `--state` are known then).
-    static func refusal(target: OutputTarget, files: [String], program: Program?, state: StateDirectory) -> String? {
-        let roots = program.map { state.roots(for: $0.servers) } ?? state.override.map { [$0] } ?? []
-        return refusal(target: target, inputs: files, stateRoots: roots)
-    }
-
     /// Before a private key goes to stdout: a regular file that others may read is made 0600
     /// (it is the user's own redirect); false when that is not possible. Pipes and terminals are
     /// left alone (a terminal never gets the Secret).
@@ -77,4 +45,45 @@ private func onFatalSignal(_ sig: Int32) {
     Temporaries.shared.removeAllFromSignal()
     signal(sig, SIG_DFL)
     raise(sig)
+}
+
+/// Where a build must not write: over one of its input specs, or into a state directory's tree
+/// (or the state into the output's). Worked out from paths, once: a watch keeps it while its spec
+/// files are the same ones, and then only asks, per build, which of the state roots that would
+/// overlap the output its servers write (none, almost always: nothing to look at).
+/// Paths are compared canonical, so relative and absolute spellings, `..`, symlinks and
+/// directories not made yet are caught alike.
+struct WriteGuard {
+    /// Why nothing may be written, whatever the specs say.
+    private let overwrite: String?
+    /// State roots (as `StateDirectory` names them) in or around the output directory.
+    private let overlapping: Set<String>
+    private let out: String
+    private let state: StateDirectory
+
+    init(target: OutputTarget, inputs: [String], state: StateDirectory) {
+        self.state = state
+        switch target {
+        case .stdout: (out, overwrite, overlapping) = ("", nil, []); return
+        case .file(let f): out = f
+        case .directory(let d): out = d
+        }
+        let resolved = FileIO.canonical(out), shown = out
+        overwrite = inputs.first { FileIO.canonical($0) == resolved }.map { "-o \(shown) is the spec \($0); extc never writes over its input" }
+        guard case .directory = target else { overlapping = []; return }
+        overlapping = Set(Set(inputs.map(state.root(forSpec:)) + (state.override.map { [$0] } ?? [])).filter { root in
+            let s = FileIO.canonical(root)
+            return s == resolved || s.hasPrefix(resolved + "/") || resolved.hasPrefix(s + "/")
+        })
+    }
+
+    /// Why a build of `program` must not write, if it must not (nil `program`: the specs did not
+    /// check, and only `--state` is known to be written).
+    func refusal(_ program: Program?) -> String? {
+        if let overwrite { return overwrite }
+        guard !overlapping.isEmpty else { return nil }
+        let written = program.map { $0.servers.filter(StateDirectory.keepsState).map(state.root(for:)) } ?? state.override.map { [$0] } ?? []
+        guard let root = written.first(where: overlapping.contains) else { return nil }
+        return "the state directory \(root) and the output directory \(out) overlap: keys would land beside committed files; keep them apart (pass --state DIR outside the output)"
+    }
 }
