@@ -5,9 +5,9 @@ import ExtcSyntax
 import Glibc
 #endif
 
-/// Guards around where a build writes: never over its own inputs, never a state directory and an
-/// output directory in one another, never a private key into a file others can read, never a key
-/// into a core dump.
+/// Guards around where a build writes: never a private key into a file others can read, never a
+/// key into a core dump (and, in `WriteGuard` below, never over its own inputs, never a state
+/// directory and an output directory in one another).
 enum Safety {
     /// Before a private key goes to stdout: a regular file that others may read is made 0600
     /// (it is the user's own redirect); false when that is not possible. Pipes and terminals are
@@ -63,18 +63,21 @@ struct WriteGuard {
 
     init(target: OutputTarget, inputs: [String], state: StateDirectory) {
         self.state = state
+        let path: String
         switch target {
         case .stdout: (out, overwrite, overlapping) = ("", nil, []); return
-        case .file(let f): out = f
-        case .directory(let d): out = d
+        case .file(let f): path = f
+        case .directory(let d): path = d
         }
-        let resolved = FileIO.canonical(out), shown = out
-        overwrite = inputs.first { FileIO.canonical($0) == resolved }.map { "-o \(shown) is the spec \($0); extc never writes over its input" }
+        out = path
+        let resolved = FileIO.canonical(path)
+        overwrite = inputs.first { FileIO.canonical($0) == resolved }.map { "-o \(path) is the spec \($0); extc never writes over its input" }
         guard case .directory = target else { overlapping = []; return }
-        overlapping = Set(Set(inputs.map(state.root(forSpec:)) + (state.override.map { [$0] } ?? [])).filter { root in
+        let roots = Set(inputs.map(state.root(forSpec:)) + (state.override.map { [$0] } ?? []))
+        overlapping = roots.filter { root in
             let s = FileIO.canonical(root)
             return s == resolved || s.hasPrefix(resolved + "/") || resolved.hasPrefix(s + "/")
-        })
+        }
     }
 
     /// Why a build of `program` must not write, if it must not (nil `program`: the specs did not
@@ -82,7 +85,8 @@ struct WriteGuard {
     func refusal(_ program: Program?) -> String? {
         if let overwrite { return overwrite }
         guard !overlapping.isEmpty else { return nil }
-        let written = program.map { $0.servers.filter(StateDirectory.keepsState).map(state.root(for:)) } ?? state.override.map { [$0] } ?? []
+        let written = program.map { $0.servers.filter(StateDirectory.keepsState).map(state.root(for:)) }
+            ?? state.override.map { [$0] } ?? []
         guard let root = written.first(where: overlapping.contains) else { return nil }
         return "the state directory \(root) and the output directory \(out) overlap: keys would land beside committed files; keep them apart (pass --state DIR outside the output)"
     }

@@ -58,6 +58,24 @@ struct FileIOTests {
         #expect(held.isEmpty, "replaced files still open: \(held)")
     }
 
+    /// One place, however it is spelt: through a symlinked directory, with `.`, `..` and doubled
+    /// slashes among components that do not exist yet.
+    @Test("canonical paths agree across spellings, existing or not")
+    func canonicalPaths() throws {
+        let dir = FileIO.canonical(Paths.temporaryDirectory())
+        defer { Paths.cleanUp(dir) }
+        try FileManager.default.createDirectory(atPath: "\(dir)/real/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(dir)/link", withDestinationPath: "\(dir)/real")
+        let want = "\(dir)/real/sub/new/file.yaml"
+        for spelling in ["\(dir)/real/sub/new/file.yaml", "\(dir)/link/sub/new/file.yaml", "\(dir)/link/./sub/x/../new/file.yaml",
+                         "\(dir)/real/sub/new/../new/./file.yaml", "\(dir)//real///sub/new/file.yaml"] {
+            #expect(FileIO.canonical(spelling) == want, "\(spelling)")
+        }
+        #expect(FileIO.canonical("/") == "/" && FileIO.canonical("/..") == "/")
+        // Relative spellings (against the working directory, which a test must not change while
+        // others run) are `SafetyTests.refusals`, through the binary.
+    }
+
     /// Files of 1 MiB or more get their blocks before they are written, sized from the bytes the
     /// write will make: a size counted any other way (Characters, pieces) would leave the file
     /// longer than its text, padded with zeros, or cut it short. Text with multi-byte characters
