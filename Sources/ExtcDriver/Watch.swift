@@ -67,7 +67,7 @@ public final class Watcher {
     /// A build refused to write where the command line says (`WriteGuard`): the watch ends.
     var refused = false
     /// The guard for the spec files it was made for (made again when they change).
-    var writeGuard: (paths: [String], guard: WriteGuard)?
+    var writeGuard: (paths: [String], rules: WriteGuard)?
     /// The output and state directories (canonical): their own comings and goings are not edits.
     lazy var ownDirectories: Set<String> = {
         var out: Set<String> = []
@@ -231,10 +231,10 @@ public final class Watcher {
         guard let result else { return finish(start, status: status, objects: 0, written: 0, diagnostics: []) }
         // As `build` refuses (the output over a spec, or beside the keys); checked on every build,
         // since a glob may come to name the output itself. It ends the watch: the command is wrong.
-        if writeGuard == nil || writeGuard!.paths != specPaths {
+        if writeGuard?.paths != specPaths {
             writeGuard = (specPaths, WriteGuard(target: request.build.target, inputs: result.files.map(\.file.path), state: request.build.state))
         }
-        if let refusal = writeGuard!.guard.refusal(result.program) {
+        if let refusal = writeGuard?.rules.refusal(result.program) {
             console.error(refusal)
             refused = true
             return .usage
