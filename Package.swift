@@ -52,7 +52,8 @@ let package = Package(
             ]),
         .testTarget(
             name: "ExtcTests",
-            dependencies: ["ExtcDriver", "CYAML"],
+            // `extc` for QuickArgsTests: the quick argv reader against ArgumentParser's.
+            dependencies: ["ExtcDriver", "CYAML", "extc"],
             exclude: ["Fixtures", "Golden"]),
     ]
 )

@@ -30,12 +30,32 @@ struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The name standard input (`-`) goes by: in messages, and for the state (.extc/ beside it) and relative paths.", valueName: "path"))
     var stdinFilename: String?
 
+    var choice: OutputChoice {
+        OutputChoice(output: output, outDir: outDir, layout: layout, format: format, noSecrets: noSecrets, state: state,
+                     stdinFilename: stdinFilename)
+    }
+
     func validate() throws {
-        if output != nil, outDir != nil { throw ValidationError("give -o or --out-dir, not both") }
-        if outDir != nil, layout == .stream { throw ValidationError("--out-dir writes the dir or kustomize layout") }
-        if layout != nil, layout != .stream, output == nil, outDir == nil {
-            throw ValidationError("the \(layout!.rawValue) layout needs -o DIR or --out-dir DIR")
-        }
+        if let problem = choice.problem { throw ValidationError(problem) }
+    }
+}
+
+/// The output options' values, however argv was read (ArgumentParser, or `QuickArgs`).
+struct OutputChoice: Equatable {
+    var output: String? = nil
+    var outDir: String? = nil
+    var layout: Layout? = nil
+    var format: OutputFormat = .yaml
+    var noSecrets = false
+    var state: String? = nil
+    var stdinFilename: String? = nil
+
+    /// The first combination `build` and `watch` refuse.
+    var problem: String? {
+        if output != nil, outDir != nil { return "give -o or --out-dir, not both" }
+        if outDir != nil, layout == .stream { return "--out-dir writes the dir or kustomize layout" }
+        if let layout, layout != .stream, output == nil, outDir == nil { return "the \(layout.rawValue) layout needs -o DIR or --out-dir DIR" }
+        return nil
     }
 
     func request(_ files: [String]) -> BuildRequest {
@@ -76,9 +96,31 @@ struct Build: ParsableCommand {
     @Flag(help: "With --check: print a unified diff of each file that differs (files holding keys are named, not shown).")
     var diff = false
 
+    var arguments: BuildArguments {
+        BuildArguments(files: files, out: out.choice, diagnostics: diagnostics.choice, check: check, diff: diff)
+    }
+
     func validate() throws {
-        if check, out.output == nil, out.outDir == nil { throw ValidationError("--check compares with -o FILE or --out-dir DIR") }
-        if diff, !check { throw ValidationError("--diff goes with --check") }
+        if let problem = arguments.problem { throw ValidationError(problem) }
+    }
+
+    func run() throws { try arguments.run() }
+}
+
+/// What `extc build` was asked, however argv was read (ArgumentParser, or `QuickArgs`).
+struct BuildArguments: Equatable {
+    var files: [String]
+    var out = OutputChoice()
+    var diagnostics = DiagnosticChoice()
+    var check = false
+    var diff = false
+
+    /// The first combination `build` refuses beyond the output options' (`OutputChoice.problem`,
+    /// which ArgumentParser checks first).
+    var problem: String? {
+        if check, out.output == nil, out.outDir == nil { return "--check compares with -o FILE or --out-dir DIR" }
+        if diff, !check { return "--diff goes with --check" }
+        return nil
     }
 
     func run() throws {
@@ -124,7 +166,7 @@ struct Watch: ParsableCommand {
     }
 
     func run() throws {
-        var request = WatchRequest(build: out.request(files))
+        var request = WatchRequest(build: out.choice.request(files))
         request.settleMilliseconds = settle
         request.once = once
         try finish(Watcher(request, console: diagnostics.console).run())

@@ -26,6 +26,10 @@ struct Extc: ParsableCommand {
             Console.out("extc \(release) (commit \(extcCommit); \(OpenSSLInfo.version); libyaml \(LibYAMLInfo.version))\n")
             Foundationless.exit(0)
         }
+        if let quick = QuickCommand(args) {
+            do { try quick.run() } catch { exit(withError: error) }
+            return
+        }
         let command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
@@ -62,7 +66,16 @@ struct DiagnosticOptions: ParsableArguments {
     @Option(help: "Colour: auto (on a terminal), always, never.")
     var color: ColorChoice = .auto
 
-    var console: Console { Console(format: diagnostics, color: diagnostics == .human && Console.wantsColor(color.rawValue)) }
+    var choice: DiagnosticChoice { DiagnosticChoice(format: diagnostics, color: color) }
+    var console: Console { choice.console }
+}
+
+/// The diagnostic options' values, however argv was read (ArgumentParser, or `QuickArgs`).
+struct DiagnosticChoice: Equatable {
+    var format: DiagnosticsFormat = .human
+    var color: ColorChoice = .auto
+
+    var console: Console { Console(format: format, color: format == .human && Console.wantsColor(color.rawValue)) }
 }
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {

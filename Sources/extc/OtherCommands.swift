@@ -29,8 +29,28 @@ struct Check: ParsableCommand {
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
+    var arguments: CheckArguments {
+        CheckArguments(files: files, stdinFilename: stdinFilename, state: state, deny: deny, diagnostics: diagnostics.choice)
+    }
+
     func validate() throws {
-        if let deny, deny != "warnings" { throw ValidationError("--deny takes `warnings`") }
+        if let problem = arguments.problem { throw ValidationError(problem) }
+    }
+
+    func run() throws { try arguments.run() }
+}
+
+/// What `extc check` was asked, however argv was read (ArgumentParser, or `QuickArgs`).
+struct CheckArguments: Equatable {
+    var files: [String]
+    var stdinFilename: String? = nil
+    var state: String? = nil
+    var deny: String? = nil
+    var diagnostics = DiagnosticChoice()
+
+    var problem: String? {
+        if let deny, deny != "warnings" { return "--deny takes `warnings`" }
+        return nil
     }
 
     func run() throws {
@@ -63,8 +83,29 @@ struct Fmt: ParsableCommand {
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
+    var arguments: FmtArguments {
+        FmtArguments(files: files, stdinFilename: stdinFilename, write: write, check: check, diff: diff, diagnostics: diagnostics.choice)
+    }
+
     func validate() throws {
-        if write, check || diff { throw ValidationError("--write does not combine with --check or --diff") }
+        if let problem = arguments.problem { throw ValidationError(problem) }
+    }
+
+    func run() throws { try arguments.run() }
+}
+
+/// What `extc fmt` was asked, however argv was read (ArgumentParser, or `QuickArgs`).
+struct FmtArguments: Equatable {
+    var files: [String]
+    var stdinFilename: String? = nil
+    var write = false
+    var check = false
+    var diff = false
+    var diagnostics = DiagnosticChoice()
+
+    var problem: String? {
+        if write, check || diff { return "--write does not combine with --check or --diff" }
+        return nil
     }
 
     func run() throws {
