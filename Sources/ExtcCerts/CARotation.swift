@@ -54,7 +54,9 @@ public struct RotationRecord: Equatable, Sendable {
 extension CertBackend {
     /// The serving CA a build signs with and the caBundle it publishes, advancing a rotation that
     /// is due; `--rotate all` starts one (when there is a CA to rotate from).
-    func servingCA(_ server: APIServer, rotate: Rotation, grace: Int, notes: inout [String]) throws -> (ca: CA, bundle: String) {
+    /// Outside a rotation a new CA joins `staged`; inside one it is written at once, as the
+    /// rotation's renames work on the files on disk (`StagedFiles`).
+    func servingCA(_ server: APIServer, rotate: Rotation, grace: Int, staged: StagedFiles, notes: inout [String]) throws -> (ca: CA, bundle: String) {
         let dir = state.directory(for: server), name = server.name.value
         let now = env.now()
         var record = RotationRecord.load(dir)
@@ -73,7 +75,7 @@ extension CertBackend {
         if let r = record, r.phase == 1, !dryRun, FileIO.exists("\(dir)/ca-previous.crt") || FileIO.exists("\(dir)/ca-previous.key") {
             return try switchToNext(dir, server, grace: r.grace, now: now, notes: &notes)
         }
-        let current = try generatedCA(.serving, server, rotate: record == nil ? rotate : .none, notes: &notes)
+        let current = try generatedCA(.serving, server, rotate: record == nil ? rotate : .none, staged: record == nil ? staged : nil, notes: &notes)
         guard let r = record else { return (current, current.pair.certPEM) }
         switch r.phase {
         case 1:

@@ -88,6 +88,7 @@ public struct CertBackend: Sendable {
     /// prepared, locked and claimed. Independent of `etcdPart`: the two run in parallel.
     func servingPart(_ server: APIServer, rotate: Rotation) throws -> CertOutcome {
         var out = CertOutcome()
+        let staged = StagedFiles()
         let prefetched = server.certs.ca.value == .generated ? prefetchLeafKeys(server, ca: .serving, [LeafRequest.serving(server)], rotate: rotate) : []
         defer { KeyPrefetch.shared.drop(prefetched) }
         let signer: CA?
@@ -99,7 +100,7 @@ public struct CertBackend: Sendable {
             signer = nil
             out.material = .elsewhere
         case .generated:
-            let (ca, bundle) = try servingCA(server, rotate: rotate, grace: grace, notes: &out.notes)
+            let (ca, bundle) = try servingCA(server, rotate: rotate, grace: grace, staged: staged, notes: &out.notes)
             signer = ca
             caBundle = bundle
         case .files(let certPath, let keyPath):
@@ -109,10 +110,11 @@ public struct CertBackend: Sendable {
         if let servingCA = signer {
             // `--rotate all` renews the leaf only when its CA is new (phase 2 of a rotation).
             let forced = rotate == .leaf || (rotate == .all && server.certs.ca.value != .generated) || servingCA.fresh
-            let serving = try leaf(.serving(server), server, ca: servingCA, forced: forced, notes: &out.notes)
+            let serving = try leaf(.serving(server), server, ca: servingCA, forced: forced, staged: staged, notes: &out.notes)
             out.material = .inline(PEMBundle(caPEM: servingCA.pair.certPEM, certPEM: serving.certPEM, keyPEM: serving.keyPEM,
                                              bundlePEM: caBundle ?? servingCA.pair.certPEM))
         }
+        try staged.commit()
         return out
     }
 
@@ -122,10 +124,12 @@ public struct CertBackend: Sendable {
         guard let topology = server.etcd else { return out }
         let prefetched = prefetchLeafKeys(server, ca: .etcd, LeafRequest.etcd(topology), rotate: rotate)
         defer { KeyPrefetch.shared.drop(prefetched) }
-        let ca = try generatedCA(.etcd, server, rotate: rotate, notes: &out.notes)
+        let staged = StagedFiles()
+        let ca = try generatedCA(.etcd, server, rotate: rotate, staged: staged, notes: &out.notes)
         let pairs = try LeafRequest.etcd(topology).map {
-            try leaf($0, server, ca: ca, forced: rotate != .none || ca.fresh, notes: &out.notes)
+            try leaf($0, server, ca: ca, forced: rotate != .none || ca.fresh, staged: staged, notes: &out.notes)
         }
+        try staged.commit()
         out.etcd = EtcdBundle(caPEM: ca.pair.certPEM, server: pairs[0], peer: pairs[1], client: pairs[2])
         return out
     }
@@ -184,7 +188,7 @@ public struct CertBackend: Sendable {
     /// The stored CA, or a new one. A CA key is never destroyed: a CA that is replaced (expiring,
     /// mismatched, rotated) is moved aside first, and one that cannot be read at all (permissions,
     /// encryption, truncation) stops the build with E0308 unless `--rotate all` asks for a new one.
-    func generatedCA(_ kind: CAKind, _ server: APIServer, rotate: Rotation, notes: inout [String]) throws -> CA {
+    func generatedCA(_ kind: CAKind, _ server: APIServer, rotate: Rotation, staged: StagedFiles? = nil, notes: inout [String]) throws -> CA {
         let dir = state.directory(for: server)
         let certPath = "\(dir)/\(kind.stem).crt", keyPath = "\(dir)/\(kind.stem).key"
         let why: String
@@ -219,7 +223,7 @@ public struct CertBackend: Sendable {
         let effect = kind == .serving ? "the APIService caBundle changes" : "every etcd certificate is re-issued"
         let saved = kept.isEmpty ? "" : "; the old one is kept as \(kept.joined(separator: " and "))"
         notes.append("\(server.name.value): \(dryRun ? "would issue" : "issued") a new \(kind.label) (\(why)); \(effect)\(saved)")
-        let pair = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
+        let pair = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun, staged: staged)
         return CA(pair: pair, fresh: true)
     }
 
@@ -268,7 +272,8 @@ public struct CertBackend: Sendable {
         return nil
     }
 
-    private func leaf(_ request: LeafRequest, _ server: APIServer, ca: CA, forced: Bool, notes: inout [String]) throws -> PEMPair {
+    private func leaf(_ request: LeafRequest, _ server: APIServer, ca: CA, forced: Bool, staged: StagedFiles,
+                      notes: inout [String]) throws -> PEMPair {
         let dir = state.directory(for: server)
         let certPath = "\(dir)/\(request.stem).crt", keyPath = "\(dir)/\(request.stem).key"
         var why: String
@@ -282,7 +287,7 @@ public struct CertBackend: Sendable {
         }
         let key = try KeyPrefetch.shared.take(keyPath) ?? Issuer.generateKey(server.certs.key.value)
         let cert = try Issuer.makeLeaf(request, key: key, lifetime: server.certs.validity.value, ca: ca.pair.cert, caKey: try ca.pair.key(), env: env)
-        let p = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun)
+        let p = try StoredPair.store(cert: cert, key: key, certPath: certPath, keyPath: keyPath, write: !dryRun, staged: staged)
         if !dryRun { p.cache.insertSigned(p.certDigest, by: ca.pair.certDigest) }  // signed just now
         notes.append("\(server.name.value): \(dryRun ? "would issue" : "issued") \(request.role == "serving" ? "a" : "an") \(request.role) certificate for \(request.commonName) (\(why))")
         return PEMPair(certPEM: p.certPEM, keyPEM: p.keyPEM)

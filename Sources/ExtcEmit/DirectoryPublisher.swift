@@ -84,14 +84,17 @@ enum DirectoryPublisher {
             guard mkdir("\(staging)/\(d)", 0o700) == 0 else { throw IOError.errno("\(staging)/\(d)", "cannot create directory") }
             Temporaries.shared.track("\(staging)/\(d)", directory: true)
         }
+        // Entries made in the plan's order (its `.gitignore` first); the new files synced together.
+        let batch = SyncBatch()
         for e in plan.entries {
             Temporaries.shared.track("\(staging)/\(e.name)", directory: false)
             if e.unchanged {
                 guard FileIO.link("\(target)/\(e.name)", to: "\(staging)/\(e.name)") else { return false }
             } else {
-                try FileIO.create("\(staging)/\(e.name)", e.bytes, mode: e.mode)
+                try batch.create("\(staging)/\(e.name)", e.bytes, mode: e.mode)
             }
         }
+        try batch.sync()
         for name in carried {
             Temporaries.shared.track("\(staging)/\(name)", directory: false)
             guard FileIO.link("\(target)/\(name)", to: "\(staging)/\(name)") else { return false }

@@ -54,16 +54,6 @@ extension FileIO {
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }
 
-    /// Creates `path` (which must not exist) holding `bytes` with `mode`: created 0600 with
-    /// O_EXCL, every byte written, synced, then given its mode. On failure nothing is left.
-    public static func create(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw IOError.errno(path, "cannot create") }
-        let ok = writeAll(fd, bytes[...]) && fsync(fd) == 0 && fchmod(fd, mode) == 0
-        let failure = ok ? nil : IOError.errno(path, "cannot write")
-        close(fd)
-        if let failure { unlink(path); throw failure }
-    }
 
     /// A new directory beside `target` named `.BASE.extc-new-` and 16 random hex digits, mode 0700.
     public static func makeStagingDirectory(beside target: String) throws -> String {

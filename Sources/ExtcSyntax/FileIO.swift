@@ -316,24 +316,24 @@ public enum FileIO {
     /// RENAME_EXCHANGE, from <linux/fs.h>.
     private static let renameExchange: UInt32 = 1 << 1
 
-    /// New files in one directory (a key and its certificate), each synced in a temporary file,
-    /// then renamed into place in the order given, then the directory synced once: one fsync
-    /// fewer per file than writing them one by one. A journaling file system commits the renames
-    /// in order, so a crash leaves a prefix of them (never the certificate without its key).
-    /// On failure the temporaries are removed and what was renamed stays.
+    /// New files (a CA's key and certificate, and the leaves it signs), each synced in a temporary
+    /// file, then renamed into place in the order given, then each directory synced once: one
+    /// fsync fewer per file than writing them one by one. A journaling file system commits the
+    /// renames in order, so a crash leaves a prefix of them (never a certificate without its key).
+    /// The temporaries are synced together (`SyncBatch`). On failure the temporaries are removed
+    /// and what was renamed stays.
     public static func writeInOrder(_ files: [(text: String, path: String, mode: mode_t)]) throws {
         var staged: [(tmp: String, path: String)] = []
         defer { for s in staged { unlink(s.tmp); Temporaries.shared.remove(s.tmp) } }
+        let batch = SyncBatch(limit: files.count)
         for file in files {
             sweepTemporaries(for: file.path)
             let (tmp, fd) = try createTemporary(for: file.path, shownAs: file.path)
             staged.append((tmp, file.path))
             var text = file.text
-            let ok = text.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) } && fsync(fd) == 0 && fchmod(fd, file.mode) == 0
-            let failure = IOError.errno(file.path, "cannot write")
-            close(fd)
-            if !ok { throw failure }
+            try batch.add(fd, file.path, mode: file.mode) { text.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) } }
         }
+        try batch.sync()
         while let next = staged.first {
             guard rename(next.tmp, next.path) == 0 else { throw IOError.errno(next.path, "cannot replace") }
             Temporaries.shared.remove(next.tmp)

@@ -24,6 +24,12 @@ struct KillTests {
         let base = Paths.read("\(Paths.samples)/wardle.ext")
         var random = FuzzTests.RNG(x: 0x6B11_1A55)
         var kills = 0
+        // Kill instants fall within each kind's own run time on this machine (a faster build
+        // must not leave the loop killing nothing): a fresh build timed once, and a warm one for
+        // the kinds that mostly reuse state (renewing and layout builds do a little more).
+        Paths.write(base, to: spec)
+        let freshMicros = Self.micros { _ = Run.extc(["build", spec, "--state", state, "-o", out]) }
+        let warmMicros = Self.micros { _ = Run.extc(["build", spec, "--state", state, "-o", out]) } * 3 / 2
         for i in 0..<200 {
             let kind = ["fresh", "warm", "renew", "layout"][i % 4]
             switch kind {
@@ -38,7 +44,7 @@ struct KillTests {
             let args = kind == "layout" ? ["build", spec, "--state", state, "--layout", "kustomize", "-o", deploy]
                 : ["build", spec, "--state", state, "-o", out]
             let before = Paths.read(out)
-            let step = Step(kind: kind, delayMicros: UInt32(random.next() % 40_000))
+            let step = Step(kind: kind, delayMicros: UInt32(random.next() % (kind == "fresh" ? freshMicros : warmMicros)))
             if try Self.killed(args, after: step.delayMicros) { kills += 1 }
             try Self.checkState(state, step, strict: false)
             if kind == "layout", let files = LayoutSet.read(deploy) {
@@ -129,6 +135,13 @@ struct KillTests {
     }
 
     /// Runs extc with `args` and SIGKILLs it `micros` later; whether it was still running then.
+    /// How long `body` takes, in microseconds (at least 1).
+    static func micros(_ body: () -> Void) -> UInt64 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return max(1, (DispatchTime.now().uptimeNanoseconds - start) / 1000)
+    }
+
     static func killed(_ args: [String], after micros: UInt32) throws -> Bool {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Paths.extc)
