@@ -15,6 +15,17 @@ public enum KnownAPIs {
         "metrics.k8s.io", "custom.metrics.k8s.io", "external.metrics.k8s.io",
     ]
 
+    /// The versions k8s.io/metrics defines for each of `wellKnownGroups` (Kubernetes 1.36:
+    /// staging/src/k8s.io/metrics/pkg/apis/*/); their servers serve exactly these (W0011).
+    public static func definedVersions(of group: String) -> [String]? {
+        switch group {
+        case "metrics.k8s.io": ["v1alpha1", "v1beta1"]
+        case "custom.metrics.k8s.io": ["v1beta1", "v1beta2"]
+        case "external.metrics.k8s.io": ["v1beta1"]
+        default: nil
+        }
+    }
+
     /// Verbs a served resource may grant to users.
     public static let resourceVerbs: [String] = [
         "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*",

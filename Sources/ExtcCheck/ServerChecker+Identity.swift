@@ -56,6 +56,11 @@ extension ServerChecker {
                 continue
             }
             seen[v.text] = v.span
+            if let g = group, let defined = KnownAPIs.definedVersions(of: g.value), !defined.contains(v.text) {
+                warn(.undefinedVersion, "`\(v.text)` is not a version of `\(g.value)`, which k8s.io/metrics defines as \(defined.joined(separator: ", "))",
+                     v.span, note: "no such version",
+                     help: "APIService `\(v.text).\(g.value)` would fail the aggregator's discovery check (FailedDiscoveryCheck); serve \(defined.joined(separator: " "))")
+            }
             if let g = group, v.text.utf8.count + 1 + g.value.utf8.count > 253 {
                 error(.apiServiceNameTooLong, "APIService name `\(v.text).\(g.value)` is longer than 253 characters", v.span,
                       note: "too long", labels: [Label(g.span, "group")], help: "shorten the group")

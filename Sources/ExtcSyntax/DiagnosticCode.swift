@@ -73,6 +73,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case keyReadableByOthers = "W0008"
     case certificateFromTheFuture = "W0009"
     case nameTooLongForFile = "W0010"
+    case undefinedVersion = "W0011"
 
     public var severity: Severity { rawValue.hasPrefix("W") ? .warning : .error }
 

@@ -294,6 +294,16 @@ extension DiagnosticCode {
             very long group cannot be written as a layout (the stream layout is unaffected); a dir
             build with such a name stops before it writes anything.
             """)
+        case .undefinedVersion: return ("version the group does not define", """
+            The metrics groups are defined by k8s.io/metrics, and their servers (metrics-server,
+            and the adapters built on sigs.k8s.io/custom-metrics-apiserver) serve exactly its
+            versions: metrics.k8s.io v1alpha1 and v1beta1, custom.metrics.k8s.io v1beta1 and
+            v1beta2, external.metrics.k8s.io v1beta1 (Kubernetes 1.36). An APIService for any other
+            version points at a path the server does not serve, so the aggregator's discovery check
+            fails (FailedDiscoveryCheck) and clients such as the HPA controller never see it. A
+            warning rather than an error, for the day a new version is released: acknowledge it
+            then (`acknowledge W0011`).
+            """)
         case .argNotFlag: return ("first arg is not a flag", """
             extc puts its own flags (the secure port and certificate, and storage's etcd flags) first
             in the container's args, then the spec's `args`. An image without an ENTRYPOINT expects
