@@ -94,7 +94,7 @@ struct ScaleBench {
             let keyDir = "\(dir)/\(key)"
             try FileIO.makeDirectory(keyDir)
             let spec = "\(keyDir)/minimal.ext"
-            try FileIO.write(minimal.replacingFirst("\n}", with: "\n  certs { key \(key) }\n}"), to: spec)
+            try FileIO.write(CertBench.minimal(minimal, key: key), to: spec)
             let recipe = OpenSSLRecipe(key: key)
             let n = key == "rsa-4096" ? Swift.max(2, rsaRepeats / 2) : rsaRepeats
             var ours = Samples(), theirs = Samples()
