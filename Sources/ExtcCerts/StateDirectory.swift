@@ -229,8 +229,8 @@ final class StoredPair {
 
 /// The state files one part of a build issues (a CA and the leaves it signs), written together
 /// when the part ends, in the order they were issued (`FileIO.writeInOrder`: all synced at once,
-/// then renamed in order, so each key before its certificate and a CA before its leaves). One
-/// part's files in one batch cost about what two did one pair at a time.
+/// then renamed in order, so each key before its certificate and a CA before its leaves): an etcd
+/// chain's eight files in one batch, where one pair at a time made four rounds of syncs.
 ///
 /// Invariant: nothing in the part reads or renames a staged path before the commit. So only the
 /// etcd part and a serving part outside a CA rotation stage (a rotation renames ca.* on disk);

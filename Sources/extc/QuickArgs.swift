@@ -5,17 +5,15 @@ import ExtcEmit
 // The everyday invocations of `build`, `check` and `fmt`, read without swift-argument-parser.
 //
 // ArgumentParser finds a command's options by reflecting over its properties (Mirror, type
-// lookups by mangled name, protocol-conformance scans over the whole binary). That costs about
-// 2 ms of CPU per process, as much as all the rest of a warm `extc build samples/wardle.ext`
-// (README, Benchmarks). A build system or an editor (format-on-save: `extc fmt -`) runs these
-// commands over and over.
+// lookups by mangled name, protocol-conformance scans over the whole binary): 1.1-2 ms of a
+// process whose start takes 3 (README, Benchmarks). A build system or an editor
+// (format-on-save: `extc fmt -`) runs these commands over and over.
 //
 // Invariant: `QuickCommand` either reads argv exactly as ArgumentParser would (the same
-// `BuildArguments`, `CheckArguments` or `FmtArguments`), or returns nil and ArgumentParser
-// reads it. So it
-// reads only an argv made of file names and the spellings in its tables, each option at most
-// once, whose values are plain (not empty, not starting with `-`) and convert, and which the
-// command accepts. Help, `--`, an unknown, repeated or misspelt option, and every refused
+// `BuildArguments`, `CheckArguments` or `FmtArguments`), or returns nil and ArgumentParser reads
+// it. So it reads only an argv made of file names and the spellings in its tables, each option
+// at most once, whose values are plain (not empty, not starting with `-`) and convert, and which
+// the command accepts. Help, `--`, an unknown, repeated or misspelt option, and every refused
 // combination go to ArgumentParser, which gives its usual messages. QuickArgsTests hold the two
 // readers to the same values over generated argv, and the tables to the commands' help.
 
@@ -75,7 +73,7 @@ struct QuickArgs {
 
     /// nil for anything outside the plain form (see the file's comment), and for no files at all.
     init?(_ args: ArraySlice<String>, _ spellings: Spellings) {
-        var rest = args[...]
+        var rest = args
         while let arg = rest.popFirst() {
             if arg == "-" || !arg.hasPrefix("-") { files.append(arg); continue }
             let name: String, inline: String?

@@ -228,6 +228,47 @@ struct FileIOTests {
         #expect(held.isEmpty, "replaced files still open: \(held)")
     }
 
+    /// New files synced together: each whole with its mode, never more than the batch's limit
+    /// open at once, none left open after the sync, and none after a failure ends the batch.
+    @Test("a sync batch writes each file whole, holds at most its limit open, and closes everything")
+    func syncBatch() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        var most = 0
+        do {
+            let batch = SyncBatch(limit: 8)
+            for i in 0..<20 {
+                try batch.create("\(dir)/f\(i)", Array("file \(i)\n".utf8), mode: i % 2 == 0 ? 0o600 : 0o644)
+                most = max(most, Self.held(in: dir))
+            }
+            try batch.sync()
+            #expect(Self.held(in: dir) == 0)
+        }
+        // Between calls up to 7 wait for their sync: the 8th file's add syncs all 8 (a batch that
+        // synced each file would show 0, one without its limit 19).
+        #expect(most == 7, "\(most) open at once")
+        for i in 0..<20 {
+            #expect(Paths.read("\(dir)/f\(i)") == "file \(i)\n")
+            #expect(FileIO.mode(of: "\(dir)/f\(i)") == (i % 2 == 0 ? 0o600 : 0o644))
+        }
+        // A file that exists is never written over (O_EXCL); the error names it, and the batch
+        // that failed leaves nothing open.
+        do {
+            let batch = SyncBatch()
+            try batch.create("\(dir)/new", [1], mode: 0o644)
+            #expect(throws: IOError.self) { try batch.create("\(dir)/f3", [2], mode: 0o644) }
+        }
+        #expect(Self.held(in: dir) == 0)
+        #expect(Paths.read("\(dir)/f3") == "file 3\n")
+    }
+
+    /// How many of this process's descriptors are on files in `dir`.
+    static func held(in dir: String) -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0.hasPrefix(dir + "/") }.count
+    }
+
     /// This process's descriptors on files in `dir` that have been replaced (unlinked).
     static func replacedFilesHeld(in dir: String) -> [String] {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
