@@ -260,7 +260,7 @@ public enum FileIO {
         sweepTemporaries(for: target)
         let (tmp, fd) = try createTemporary(for: target, shownAs: path)
         preallocate(fd, payload.count)
-        var ok = payload.writeAll(fd) && (!durable || fsync(fd) == 0) && fchmod(fd, mode) == 0
+        var ok = payload.writeAll(fd) && fchmod(fd, mode) == 0 && (!durable || fsync(fd) == 0)  // the mode synced too
         let failure = ok ? nil : IOError.errno(path, "cannot write")
         close(fd)
         let retired = Retired.open(target)
