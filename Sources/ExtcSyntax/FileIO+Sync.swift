@@ -5,7 +5,7 @@ import Glibc
 /// New files made durable together. Each is written, given its mode and its writeback started
 /// (Linux's sync_file_range) as it is added; `sync()` then fsyncs them all. The writes reach the
 /// disk together and each fsync waits only for its own file's: 8 files in 0.94 ms rather than
-/// 1.48 ms one after another, 2 in 0.32 rather than 0.41 (README, Benchmarks). No threads: a
+/// 1.48 ms one after another, 12 in 1.44 rather than 2.33 (README, Benchmarks). No threads: a
 /// build of many servers already runs its parts on every core.
 ///
 /// Owns the descriptors of the files not yet synced, at most `limit` (a batch that reaches it
