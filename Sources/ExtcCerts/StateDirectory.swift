@@ -213,7 +213,7 @@ final class StoredPair {
         let keyPEM = try key.pem()
         let certPEM = try cert.pem()
         if write {
-            let files: [(String, String, mode_t)] = [(keyPEM, keyPath, 0o600), (certPEM, certPath, 0o644)]
+            let files: [(text: String, path: String, mode: mode_t)] = [(keyPEM, keyPath, 0o600), (certPEM, certPath, 0o644)]
             if let staged { staged.add(files) } else { try FileIO.writeInOrder(files) }
         }
         let cache = StateCache.of(FileIO.directory(of: certPath))
@@ -239,7 +239,7 @@ final class StoredPair {
 final class StagedFiles {
     private var files: [(text: String, path: String, mode: mode_t)] = []
 
-    func add(_ more: [(String, String, mode_t)]) { files += more.map { (text: $0.0, path: $0.1, mode: $0.2) } }
+    func add(_ more: [(text: String, path: String, mode: mode_t)]) { files += more }
 
     func commit() throws {
         guard !files.isEmpty else { return }

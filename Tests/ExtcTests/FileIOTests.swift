@@ -263,17 +263,17 @@ struct FileIOTests {
     }
 
     /// How many of this process's descriptors are on files in `dir`.
-    static func held(in dir: String) -> Int {
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
-            .filter { $0.hasPrefix(dir + "/") }.count
-    }
+    static func held(in dir: String) -> Int { openFiles().filter { $0.hasPrefix(dir + "/") }.count }
 
     /// This process's descriptors on files in `dir` that have been replaced (unlinked).
     static func replacedFilesHeld(in dir: String) -> [String] {
+        openFiles().filter { $0.hasPrefix(dir) && $0.hasSuffix(" (deleted)") }
+    }
+
+    /// What each of this process's descriptors is open on (`/proc/self/fd`).
+    static func openFiles() -> [String] {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
-            .filter { $0.hasPrefix(dir) && $0.hasSuffix(" (deleted)") }
     }
 
     static func inode(_ path: String) -> UInt64 {
