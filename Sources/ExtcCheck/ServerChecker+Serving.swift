@@ -44,14 +44,13 @@ extension ServerChecker {
         let period = f["period"].map { seconds($0.args[0], "period", 1...3600) }
         let failures = f["failure-threshold"].map { int($0.args[0], "failure-threshold", 1...100) }
         let timeout = f["timeout"].map { seconds($0.args[0], "timeout", 1...600) }
-            ?? storage.map { Located(Self.storageProbeTimeout, $0.span) }
         guard let port, let cert, let key, let r = readiness ?? nil, let l = liveness ?? nil, let startup,
               certDir ?? .some(nil) != nil, delay ?? .some(nil) != nil, period ?? .some(nil) != nil, failures ?? .some(nil) != nil,
               timeout ?? .some(nil) != nil
         else { return nil }
         return ServingDialect(portFlag: port, certFlag: cert, keyFlag: key, certDir: certDir ?? nil, readiness: r, liveness: l,
                               startup: startup, initialDelay: delay ?? nil, period: period ?? nil, failureThreshold: failures ?? nil,
-                              timeout: timeout ?? nil)
+                              timeout: timeout ?? storage.map { Located(Self.storageProbeTimeout, $0.span) })
     }
 
     /// `cert-dir PATH [CERT KEY] [FLAG | none]`: defaults `tls.crt tls.key --cert-dir`.

@@ -22,11 +22,13 @@ final class Assembly {
     private(set) var files: [OutputFile]?
     /// Counts the builds of one watch: a patch says which assembly it changed.
     let generation: Int
+    /// Whether any object holds keys (a patch keeps each object's sensitivity).
+    let sensitive: Bool
 
     private init(servers: [String], positions: [[Int]], layout: Layout, objects: [KubeObject], texts: [String]?,
-                 files: [OutputFile]?, generation: Int) {
+                 files: [OutputFile]?, generation: Int, sensitive: Bool) {
         (self.servers, self.positions, self.layout, self.objects) = (servers, positions, layout, objects)
-        (self.texts, self.files, self.generation) = (texts, files, generation)
+        (self.texts, self.files, self.generation, self.sensitive) = (texts, files, generation, sensitive)
     }
 
     /// What one build made, per server: its objects, those the output carries (`Lowering.carried`),
@@ -55,7 +57,8 @@ final class Assembly {
                                       documents: texts, paths: paths)
         let stream = options.layout == .stream && options.format == .yaml && options.includeSecrets
         return Assembly(servers: parts.names, positions: positions, layout: options.layout, objects: all,
-                        texts: stream ? texts : nil, files: stream ? nil : files, generation: generation)
+                        texts: stream ? texts : nil, files: stream ? nil : files, generation: generation,
+                        sensitive: all.contains { $0.sensitive })
     }
 
     /// This assembly with the servers in `changed` replaced, and the places whose text that
@@ -89,12 +92,12 @@ final class Assembly {
             }
         }
         return (Assembly(servers: servers, positions: positions, layout: layout, objects: newObjects, texts: newTexts, files: newFiles,
-                         generation: generation), changes.sorted())
+                         generation: generation, sensitive: sensitive), changes.sorted())
     }
 
     /// The files to write: a layout's, or the stream as one file of the documents end to end.
     var outputFiles: [OutputFile] {
         if let files { return files }
-        return [OutputFile(name: "", pieces: texts ?? [], sensitive: objects.contains { $0.sensitive })]
+        return [OutputFile(name: "", pieces: texts ?? [], sensitive: sensitive)]
     }
 }

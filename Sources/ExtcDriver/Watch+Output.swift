@@ -27,12 +27,11 @@ extension Watcher {
 
     func writeOutput(_ output: BuildOutput) throws -> Int {
         switch request.build.target {
-        // Not synced: the stream is derived, rewritten on every save, and checked against the
-        // specs by the watch's first build, which rewrites whatever a crash left behind.
-        // A patched build that changed some text cannot match the file the last one wrote.
         case .file(let path):
-            let differs = output.changes.map { !$0.places.isEmpty } ?? false
-            return try OutputWriter.write(output.files[0], toFile: path, durable: false, differs: differs) ? 1 : 0
+            let stream = self.stream ?? RecycledFile(path)
+            self.stream = stream
+            let revision = output.generation.map { RecycledFile.Revision(version: $0, base: output.changes?.from, places: output.changes?.places ?? []) }
+            return try OutputWriter.write(output.files[0], to: stream, revision: revision) ? 1 : 0
         case .directory(let dir): return try writeLayout(output, to: dir)
         case .stdout: return 0
         }

@@ -44,6 +44,8 @@ public final class Watcher {
     var watchedStates: [String: FileIdentity] = [:]
     /// The output directory as this watch last wrote it; nil: the next build writes it in full.
     var mirror: LayoutMirror?
+    /// The stream (`-o FILE`) as this watch last wrote it, with the file it replaced.
+    var stream: RecycledFile?
     /// Watch descriptor -> the output directory's subdirectory it is on ("" for the directory).
     var outputWatches: [Int32: String] = [:]
     /// What changed among the specs since the last build began, from the events.
@@ -87,6 +89,7 @@ public final class Watcher {
             console.error("watch needs -o FILE or --out-dir DIR")
             return .usage
         }
+        defer { stream?.discard() }
         if request.once { return rebuild() }
         guard setUp() else { return .ioError }
         defer { close(inotify); close(signals) }

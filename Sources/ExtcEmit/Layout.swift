@@ -192,20 +192,29 @@ public enum OutputWriter {
     }
 
     /// Writes one stream file; returns whether it changed. A device or FIFO is written straight
-    /// through (and counts as changed), never read back. The file is always replaced atomically;
-    /// `durable` false skips its fsyncs (a watch, whose first build rewrites whatever a crash
-    /// left, and which would otherwise sync a large stream on every save).
-    /// `differs`: the caller knows the file cannot hold these bytes (a watch that changed some
-    /// of what it wrote last), so it is written without being read and compared first.
-    public static func write(_ file: OutputFile, toFile path: String, dryRun: Bool = false, durable: Bool = true,
-                             differs: Bool = false) throws -> Bool {
-        let mode: mode_t = file.sensitive ? 0o600 : 0o644
-        let dir = FileIO.directory(of: path)
-        if !dryRun, !FileIO.isDirectory(dir) {
-            throw IOError(path, FileIO.exists(dir) ? "\(dir) is not a directory" : "the directory \(dir) does not exist; create it first (extc makes only --out-dir directories)")
-        }
+    /// through (and counts as changed), never read back. The file is always replaced atomically
+    /// and synced.
+    public static func write(_ file: OutputFile, toFile path: String, dryRun: Bool = false) throws -> Bool {
+        let mode = streamMode(file)
+        if !dryRun { try requireDirectory(of: path) }
         if dryRun { return !FileIO.holds(pieces: file.pieces, at: path, mode: mode) }
-        return try FileIO.write(pieces: file.pieces, to: path, mode: mode, durable: durable, compare: !differs)
+        return try FileIO.write(pieces: file.pieces, to: path, mode: mode)
+    }
+
+    /// As `write(_:toFile:)`, through a file a watch replaces on every save (`RecycledFile`), with
+    /// how this text relates to the ones before it: not synced, since the watch's first build
+    /// rewrites whatever a crash left, and a large stream would otherwise be synced on every save.
+    public static func write(_ file: OutputFile, to stream: RecycledFile, revision: RecycledFile.Revision?) throws -> Bool {
+        try requireDirectory(of: stream.path)
+        return try stream.write(file.pieces, mode: streamMode(file), revision: revision)
+    }
+
+    private static func streamMode(_ file: OutputFile) -> mode_t { file.sensitive ? 0o600 : 0o644 }
+
+    private static func requireDirectory(of path: String) throws {
+        let dir = FileIO.directory(of: path)
+        guard !FileIO.isDirectory(dir) else { return }
+        throw IOError(path, FileIO.exists(dir) ? "\(dir) is not a directory" : "the directory \(dir) does not exist; create it first (extc makes only --out-dir directories)")
     }
 }
 

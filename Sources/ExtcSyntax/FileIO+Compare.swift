@@ -25,7 +25,7 @@ extension FileIO {
     }
 
     /// Calls `body` with each piece's UTF-8 bytes, in order, while it returns true; whether all did.
-    private static func forEachUTF8(_ pieces: [String], _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+    private static func forEachUTF8(_ pieces: some Sequence<String>, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         for piece in pieces {
             var piece = piece
             guard piece.withUTF8({ body(UnsafeRawBufferPointer($0)) }) else { return false }
@@ -35,7 +35,7 @@ extension FileIO {
 
     /// Writes the pieces end to end through one buffer (a write per 256 KiB, not per piece);
     /// false on any error (errno tells which).
-    static func writeAll(_ fd: Int32, pieces: [String]) -> Bool {
+    static func writeAll(_ fd: Int32, pieces: some Sequence<String>) -> Bool {
         let size = 1 << 18
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }

@@ -167,12 +167,10 @@ public enum FileIO {
     }
 
     /// As `write(_:to:)`, for text in pieces end to end (a stream's documents): compared with the
-    /// file and written through one small buffer, never joined into one large string. `compare`
-    /// false: written without first reading the file (the caller knows it differs).
+    /// file and written through one small buffer, never joined into one large string.
     @discardableResult
-    public static func write(pieces: [String], to path: String, mode: mode_t = 0o644, durable: Bool = true,
-                             compare: Bool = true) throws -> Bool {
-        try written(pieces: pieces, to: path, mode: mode, durable: durable, compare: compare) != .unchanged
+    public static func write(pieces: [String], to path: String, mode: mode_t = 0o644, durable: Bool = true) throws -> Bool {
+        try written(pieces: pieces, to: path, mode: mode, durable: durable) != .unchanged
     }
 
     /// How a write left the file's name, for a caller that tells its own inotify events from
@@ -188,17 +186,17 @@ public enum FileIO {
 
     /// As `write(pieces:to:mode:durable: false)`, saying how the name was written.
     public static func writeNotSynced(pieces: [String], to path: String, mode: mode_t) throws -> Written {
-        try written(pieces: pieces, to: path, mode: mode, durable: false, compare: true)
+        try written(pieces: pieces, to: path, mode: mode, durable: false)
     }
 
-    private static func written(pieces: [String], to path: String, mode: mode_t, durable: Bool, compare: Bool) throws -> Written {
-        try write(Payload(count: pieces.reduce(0) { $0 + $1.utf8.count }, holds: { compare && holds(pieces: pieces, at: $0, mode: $1) },
+    private static func written(pieces: [String], to path: String, mode: mode_t, durable: Bool) throws -> Written {
+        try write(Payload(count: pieces.reduce(0) { $0 + $1.utf8.count }, holds: { holds(pieces: pieces, at: $0, mode: $1) },
                           writeAll: { writeAll($0, pieces: pieces) }), to: path, mode: mode, durable: durable)
     }
 
     /// What a write puts in a file: whether a file already holds it, and how to write it all to a
     /// descriptor (false on any error, errno telling which). Used only within the call it is made for.
-    private struct Payload {
+    struct Payload {
         /// Exactly the bytes `writeAll` writes: the file is preallocated to this size, so a larger
         /// count would leave it longer than its text.
         let count: Int
@@ -232,7 +230,7 @@ public enum FileIO {
         throw IOError(path, "too many levels of symbolic links")
     }
 
-    private static func writeThrough(_ payload: Payload, to target: String, shownAs path: String) throws {
+    static func writeThrough(_ payload: Payload, to target: String, shownAs path: String) throws {
         let fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw IOError.errno(path, "cannot write") }
         defer { close(fd) }
@@ -284,7 +282,7 @@ public enum FileIO {
     /// cannot preallocate writes the file as before.
     public static let preallocateFrom = 1 << 20
 
-    private static func preallocate(_ fd: Int32, _ count: Int) {
+    static func preallocate(_ fd: Int32, _ count: Int) {
         guard count >= preallocateFrom, let fallocate else { return }
         _ = fallocate(fd, 0, 0, off_t(count))
     }
@@ -302,19 +300,16 @@ public enum FileIO {
     /// new file's blocks on the spot, 0.15 ms for a small file and 8 ms for 11 MB on the
     /// reference machine, which a synced write has paid already and an unsynced one need not.
     static func swapIn(_ tmp: String, _ target: String) -> Bool {
-        var st = stat()
-        guard let exchange = renameat2, lstat(target, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
-              exchange(AT_FDCWD, tmp, AT_FDCWD, target, renameExchange) == 0 else { return false }
+        guard exchangeWithFile(tmp, target) else { return false }
         unlink(tmp)
         return true
     }
 
-    /// glibc's renameat2 (2.28 and later), which Swift's Glibc module does not declare.
-    private typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
-    private static let renameat2: Renameat2? = dlsym(nil, "renameat2").map { unsafeBitCast($0, to: Renameat2.self) }
-
-    /// RENAME_EXCHANGE, from <linux/fs.h>.
-    private static let renameExchange: UInt32 = 1 << 1
+    /// Exchanges the names of `tmp` and the regular file `target` (`exchange`); false, with
+    /// nothing done, where there is no regular file at `target` or the file system cannot.
+    static func exchangeWithFile(_ tmp: String, _ target: String) -> Bool {
+        kind(target) == S_IFREG && exchange(tmp, target)
+    }
 
     /// New files (a CA's key and certificate, and the leaves it signs), each synced in a temporary
     /// file, then renamed into place in the order given, then each directory synced once: one
@@ -345,14 +340,16 @@ public enum FileIO {
     /// The temporary file's name: `.NAME.extc-tmp-` and 16 random hex digits.
     static func temporaryPrefix(for target: String) -> String { ".\(baseName(of: target)).extc-tmp-" }
 
-    private static func createTemporary(for target: String, shownAs path: String) throws -> (String, Int32) {
+    /// A new temporary file beside `target`, open for writing (`readable`: for reading too, as a
+    /// write lease needs), mode 0600, recorded in `Temporaries`.
+    static func createTemporary(for target: String, shownAs path: String, readable: Bool = false) throws -> (String, Int32) {
         for _ in 0..<8 {
             var generator = SystemRandomNumberGenerator()  // the kernel's getrandom
             let hex = String(generator.next() as UInt64, radix: 16)
             let suffix = String(repeating: "0", count: 16 - hex.count) + hex
             let tmp = "\(directory(of: target))/\(temporaryPrefix(for: target))\(suffix)"
             Temporaries.shared.add(tmp)
-            let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            let fd = open(tmp, (readable ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
             if fd >= 0 { return (tmp, fd) }
             Temporaries.shared.remove(tmp)
             if Glibc.errno != EEXIST { throw IOError.errno(path, "cannot write") }

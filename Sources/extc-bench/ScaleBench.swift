@@ -121,10 +121,11 @@ struct ScaleBench {
     /// `extc watch` over N spec files, one server each: from an editor-style save of one file
     /// (temp file renamed over it) to the rename that publishes the last file the save changes,
     /// seen by inotify on the output directory (as `WatchBench` measures), against the same with
-    /// a single spec file. Each save gives new output, which is checked. Three cases: the stream
-    /// (`-o FILE`, one 11 MB file at 1,000 servers), and a directory layout (`--out-dir`, one
-    /// file per object) with an edit that changes every object (a label: 14 files) and with one
-    /// that changes one (the image: the Deployment's file).
+    /// a single spec file. Each save gives new output, which is checked. Four cases: the stream
+    /// (`-o FILE`, one 11 MB file at 1,000 servers) with a label edited in place and with one
+    /// that grows (the stream written from the first change on), and a directory layout
+    /// (`--out-dir`, one file per object) with an edit that changes every object (a label: 14
+    /// files) and with one that changes one (the image: the Deployment's file).
     private func watchRows(_ dir: String, into table: inout Table) throws {
         struct Case {
             let title: String
@@ -137,6 +138,13 @@ struct ScaleBench {
         let cases = [
             Case(title: "`-o FILE`, a label edited (one 11 MB stream)", layout: false, edit: { k in
                 (Self.server(0).replacingFirst("resource things", with: "labels { save \"s\(k)\" }; resource things"), "save: s\(k)\n")
+            }, files: 1),
+            // Each save one character longer: every document from s0's first on moves, so the
+            // stream is rewritten from there (most of it: s0's Namespace comes first).
+            Case(title: "`-o FILE`, a label one character longer each save (the stream rewritten from its first change)", layout: false,
+                 edit: { k in
+                let value = "s" + String(repeating: "x", count: k + 3)
+                return (Self.server(0).replacingFirst("resource things", with: "labels { save \"\(value)\" }; resource things"), "save: \(value)\n")
             }, files: 1),
             Case(title: "`--out-dir`, a label edited (14 files)", layout: true, edit: { k in
                 (Self.server(0).replacingFirst("resource things", with: "labels { save \"s\(k)\" }; resource things"), "save: s\(k)\n")
