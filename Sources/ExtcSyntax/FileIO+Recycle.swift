@@ -154,7 +154,7 @@ public final class RecycledFile {
     private func workDirectory(beside target: String) throws -> String {
         if let directory, FileIO.kind(directory) == S_IFDIR { return directory }
         if let directory { Temporaries.shared.untrack(under: directory) }
-        if self.directory == nil { FileIO.sweepStaging(for: target) }  // a killed watch's, older than a minute
+        if self.directory == nil { FileIO.sweepTemporaries(for: target) }  // a killed watch's, older than a minute
         let made = try FileIO.makeStagingDirectory(beside: target)
         Temporaries.shared.track(made, directory: true)
         Temporaries.shared.track("\(made)/.gitignore", directory: false)

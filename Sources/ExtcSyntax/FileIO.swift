@@ -361,21 +361,25 @@ public enum FileIO {
     /// write only looks at those (a killed writer's leftovers predate this process).
     private static let swept = Mutex<[String: [String]]>([:])
 
-    /// Removes temporary files a killed writer left beside `target` (older than a minute, so a
-    /// concurrent writer's live one is left alone). Each directory is listed once per process.
+    /// Removes temporary files a killed writer left beside `target`, and the directory a killed
+    /// watch wrote its stream through (`RecycledFile`): older than a minute, so a concurrent
+    /// writer's live one is left alone. Each directory is listed once per process.
     static func sweepTemporaries(for target: String) {
-        let dir = directory(of: target), prefix = temporaryPrefix(for: target)
+        let dir = directory(of: target), prefixes = [temporaryPrefix(for: target), stagingPrefix(for: target)]
         let names = swept.withLock { seen in
             if let known = seen[dir] { return known }
-            let found = list(dir).filter { $0.hasPrefix(".") && $0.contains(".extc-tmp-") }
+            let found = list(dir).filter(isTemporaryName)
             seen[dir] = found
             return found
         }
         let now = time(nil)
-        for name in names where name.hasPrefix(prefix) {
+        for name in names where prefixes.contains(where: name.hasPrefix) {
             var st = stat()
-            if lstat("\(dir)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, now - st.st_mtim.tv_sec > 60 {
-                unlink("\(dir)/\(name)")
+            guard lstat("\(dir)/\(name)", &st) == 0, now - st.st_mtim.tv_sec > 60 else { continue }
+            switch st.st_mode & S_IFMT {
+            case S_IFREG: unlink("\(dir)/\(name)")
+            case S_IFDIR: removeTree("\(dir)/\(name)")
+            default: break
             }
         }
     }

@@ -304,16 +304,26 @@ struct SafetyTests {
         return Run.program(prlimit, ["--data=\(dataMiB << 20)", Paths.extc] + args, timeout: 30)
     }
 
-    @Test("a temporary file a killed build left is swept by the next; core dumps are off while keys are in memory")
+    @Test("a temporary file a killed build left, and a killed watch's stream directory, are swept by the next build; core dumps are off while keys are in memory")
     func leftovers() throws {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
         let stale = "\(dir)/.out.yaml.extc-tmp-0123456789abcdef"
         Paths.write("-----BEGIN PRIVATE KEY-----\n", to: stale)
+        // A watch's stream directory (`RecycledFile`): a killed one's, and a live one's (young).
+        let killed = "\(dir)/.out.yaml.extc-new-0123456789abcdef", live = "\(dir)/.out.yaml.extc-new-fedcba9876543210"
+        for d in [killed, live] {
+            try FileIO.makeDirectory(d, mode: 0o700)
+            Paths.write("*\n", to: "\(d)/.gitignore")
+            Paths.write("-----BEGIN PRIVATE KEY-----\n", to: "\(d)/.stream.extc-tmp-0123456789abcdef")
+        }
         var old = [timespec(tv_sec: time(nil) - 600, tv_nsec: 0), timespec(tv_sec: time(nil) - 600, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, stale, &old, 0) == 0)
+        #expect(utimensat(AT_FDCWD, killed, &old, 0) == 0)
         #expect(Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "-o", "\(dir)/out.yaml"]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(!FileManager.default.fileExists(atPath: killed))
+        #expect(FileManager.default.fileExists(atPath: "\(live)/.stream.extc-tmp-0123456789abcdef"))
         let watch = try WatchSession(spec: Paths.read(Self.minimal))
         #expect(watch.waitForRebuilds(1))
         let limits = Paths.read("/proc/\(watch.process.processIdentifier)/limits")

@@ -7,6 +7,8 @@ final class WatchSession {
     let dir: String
     let spec: String
     let out: String
+    /// Writing `-o out.yaml` in `dir` (else `--out-dir out`).
+    let stream: Bool
     let process = Process()
     /// The watcher's stderr, sent to a file (no pipe to drain).
     let log: String
@@ -16,6 +18,7 @@ final class WatchSession {
         dir = Paths.temporaryDirectory("extc-watch")
         spec = "\(dir)/spec.ext"
         out = "\(dir)/out"
+        self.stream = stream
         Paths.write(text, to: spec)
         process.executableURL = URL(fileURLWithPath: Paths.extc)
         // `$DIR` in specArgument stands for the session's directory.
@@ -68,8 +71,9 @@ final class WatchSession {
         close(fd)
     }
 
+    /// Temporary files, and a stream's directory of earlier versions, in the output's directory.
     func leftovers() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).filter { $0.contains("extc-tmp") }
+        ((try? FileManager.default.contentsOfDirectory(atPath: stream ? dir : out)) ?? []).filter { FileIO.isTemporaryName($0) }
     }
 }
 
@@ -125,10 +129,19 @@ struct WatchTests {
         #expect(w.deployment.contains("replicas: 59"))
     }
 
-    @Test("SIGTERM and SIGHUP end it cleanly: exit 0, no temporary files", arguments: [SIGTERM, SIGHUP])
-    func sigterm(_ sig: Int32) throws {
-        let w = try WatchSession(spec: Self.minimal)
+    @Test("SIGTERM and SIGHUP end it cleanly: exit 0, no temporary files (a stream's earlier versions removed too)",
+          arguments: [SIGTERM, SIGHUP], [false, true])
+    func sigterm(_ sig: Int32, stream: Bool) throws {
+        let w = try WatchSession(spec: Self.minimal, stream: stream)
         #expect(w.waitForRebuilds(1))
+        if stream {
+            // Two saves: the second keeps the file it replaces, for the next.
+            for (n, replicas) in [(2, 5), (3, 6)] {
+                w.atomicSave(Self.replicas(replicas))
+                #expect(w.waitForRebuilds(n))
+            }
+            #expect(w.leftovers().count == 1, "a stream's directory while the watch runs: \(w.leftovers())")
+        }
         w.atomicSave(Self.replicas(7))
         usleep(20_000)
         kill(w.process.processIdentifier, sig)
