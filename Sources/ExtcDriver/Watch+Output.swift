@@ -28,6 +28,8 @@ extension Watcher {
     func writeOutput(_ output: BuildOutput) throws -> Int {
         switch request.build.target {
         case .file(let path):
+            // Once: no next save to keep the replaced file for; written as `build` writes it.
+            if request.once { return try OutputWriter.write(output.files[0], toFile: path) ? 1 : 0 }
             let stream = self.stream ?? RecycledFile(path)
             self.stream = stream
             let revision = output.generation.map { RecycledFile.Revision(version: $0, base: output.changes?.from, places: output.changes?.places ?? []) }
