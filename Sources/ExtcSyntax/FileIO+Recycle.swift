@@ -17,14 +17,18 @@ import Glibc
 ///   this writer left it under, and no other process has it open: a write lease (F_SETLEASE) is
 ///   taken for the write, which the kernel grants only then, and an open meanwhile waits until
 ///   the lease is given back with the file complete. A reader of an older version keeps it.
-/// - What a held file holds (`Held.version`) is trusted only while its size, modification time and
-///   mode are as this writer left them; otherwise it is written whole.
+/// - Only files this writer made are written over: the file found at the path when it starts is
+///   replaced, never reused.
+/// - What a held file holds (`Held.version`) is trusted only while its `stat` (size, times, the
+///   change time included, which no one can set back, and mode) is as this writer left it;
+///   otherwise it is written whole.
 /// - Anything else (the spare gone, linked, open elsewhere, the lease refused) falls back to a new
 ///   temporary file, as `FileIO.write` makes.
 /// - The spare, and each new file until it is published, lives in a directory of this writer's
-///   beside the file (`.NAME.extc-new-…`, mode 0700, whose `.gitignore` ignores all of it), which
-///   `discard` removes: an earlier version, which may hold keys, is never where git or another
-///   user would take it.
+///   beside the file (`.NAME.extc-new-…`, mode 0700, whose `.gitignore` ignores all of it, put
+///   back if it goes), which `discard` removes: an earlier version, which may hold keys, is never
+///   where git or another user would take it. The writer holds a shared `flock` on it, so no
+///   sweep of a killed writer's leftovers takes it (`FileIO.isLocked`).
 ///
 /// Not synced: for output that the next build rewrites after a crash, as a watch's first build
 /// does. Takes SIGIO (which a lease break sends) as ignored, for the whole process.
@@ -42,14 +46,17 @@ public final class RecycledFile {
     }
 
     public let path: String
-    /// Where `path` led (after symlinks) when `current` was published there.
+    /// Where `path` led (after symlinks) when `current` was published there, and the directory
+    /// that was: a parent symlink retargeted, or the directory moved, starts the writer over.
     private var target: String?
+    private var parent: Stamp?
     /// The file at `target`, as this writer published it.
     private var current: Held?
     /// The file `current` replaced, in `directory`: the next replacement.
     private var spare: (path: String, file: Held)?
-    /// Where the spare and new files are made (see above); nil until the first write.
-    private var directory: String?
+    /// Where the spare and new files are made (see above; its canonical path), and the descriptor
+    /// holding its lock; nil until the first write.
+    private var directory: (path: String, fd: Int32)?
     /// The revisions written (or found already written) lately, by version: how the spare's
     /// version leads to the next.
     private var history: [Int: Revision] = [:]
@@ -74,7 +81,7 @@ public final class RecycledFile {
 
     /// What `stat` says changes when anyone writes a file, links it or changes its mode.
     private struct Stamp: Equatable {
-        let device: UInt64, inode: UInt64, links: UInt64, size: Int, modified: Int, mode: mode_t
+        let device: UInt64, inode: UInt64, links: UInt64, size: Int, modified: Int, changed: Int, mode: mode_t
 
         init?(fd: Int32) {
             var st = stat()
@@ -88,9 +95,17 @@ public final class RecycledFile {
             self.init(st)
         }
 
+        /// What `path` names after symlinks.
+        init?(following path: String) {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            self.init(st)
+        }
+
         private init(_ st: stat) {
             (device, inode, links, size) = (UInt64(st.st_dev), UInt64(st.st_ino), UInt64(st.st_nlink), Int(st.st_size))
             modified = Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
+            changed = Int(st.st_ctim.tv_sec) * 1_000_000_000 + Int(st.st_ctim.tv_nsec)
             mode = st.st_mode
         }
 
@@ -103,8 +118,9 @@ public final class RecycledFile {
     /// a file written over is written whole.
     public func write(_ pieces: [String], mode: mode_t, revision: Revision? = nil) throws -> Bool {
         let target = try FileIO.followLinks(path)
-        if target != self.target { discard() }
-        self.target = target
+        let parent = Stamp(following: FileIO.directory(of: target))
+        if target != self.target || parent?.isFile(self.parent) != true { discard() }
+        (self.target, self.parent) = (target, parent)
         if let revision { remember(revision) }
         if FileIO.isSpecial(target) {
             try FileIO.writeThrough(FileIO.Payload(count: 0, holds: { _, _ in false }, writeAll: { FileIO.writeAll($0, pieces: pieces) }),
@@ -123,10 +139,11 @@ public final class RecycledFile {
         if let spare { Self.close(spare.file.fd) }
         if let current { Self.close(current.fd) }
         if let directory {
-            FileIO.removeTree(directory)
-            Temporaries.shared.untrack(under: directory)
+            FileIO.removeTree(directory.path)
+            Temporaries.shared.untrack(under: directory.path)
+            Glibc.close(directory.fd)
         }
-        (spare, current, target, directory, history) = (nil, nil, nil, nil, [:])
+        (spare, current, target, parent, directory, history) = (nil, nil, nil, nil, nil, [:])
     }
 
     /// Keeps `revision`, and those that lead from the spare's version to it.
@@ -150,17 +167,37 @@ public final class RecycledFile {
         return places.sorted()
     }
 
-    /// This writer's directory beside `target`, made (with its `.gitignore`) if it is not there.
+    /// This writer's directory beside `target`, made, locked and given its `.gitignore` if it is
+    /// not there; its `.gitignore` put back if it is gone.
     private func workDirectory(beside target: String) throws -> String {
-        if let directory, FileIO.kind(directory) == S_IFDIR { return directory }
-        if let directory { Temporaries.shared.untrack(under: directory) }
-        if self.directory == nil { FileIO.sweepTemporaries(for: target) }  // a killed watch's, older than a minute
-        let made = try FileIO.makeStagingDirectory(beside: target)
+        if let directory {
+            if Stamp(path: directory.path)?.isFile(Stamp(fd: directory.fd)) == true {
+                if FileIO.kind("\(directory.path)/.gitignore") != S_IFREG { try ignoreAll(in: directory.path) }
+                return directory.path
+            }
+            Temporaries.shared.untrack(under: directory.path)
+            Glibc.close(directory.fd)
+            self.directory = nil
+        }
+        FileIO.sweepTemporaries(for: target)  // a killed watch's, older than a minute
+        let made = FileIO.canonical(try FileIO.makeStagingDirectory(beside: target))
         Temporaries.shared.track(made, directory: true)
-        Temporaries.shared.track("\(made)/.gitignore", directory: false)
-        try FileIO.write("*\n", to: "\(made)/.gitignore", mode: 0o644, durable: false)
-        directory = made
+        let fd = open(made, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0, flock(fd, LOCK_SH) == 0 else {
+            let error = IOError.errno(made, "cannot lock")
+            if fd >= 0 { Glibc.close(fd) }
+            FileIO.removeTree(made)
+            Temporaries.shared.untrack(under: made)
+            throw error
+        }
+        directory = (made, fd)
+        try ignoreAll(in: made)
         return made
+    }
+
+    private func ignoreAll(in dir: String) throws {
+        Temporaries.shared.track("\(dir)/.gitignore", directory: false)
+        try FileIO.write("*\n", to: "\(dir)/.gitignore", mode: 0o644, durable: false)
     }
 
     /// Whether the file at `target` holds `pieces` with `mode`: from the revisions while it is the
@@ -184,8 +221,13 @@ public final class RecycledFile {
     private func recycled(_ pieces: [String], mode: mode_t, _ revision: Revision?) throws -> (String, Held)? {
         guard let (tmp, file) = spare else { return nil }
         spare = nil
-        let now = Stamp(fd: file.fd)
-        guard let now, now.links == 1, now.isFile(Stamp(path: tmp)), fcntl(file.fd, Self.setLease, Int32(F_WRLCK)) == 0 else {
+        // The lease first: while it is held nobody opens the file, and the links are counted after.
+        guard fcntl(file.fd, Self.setLease, Int32(F_WRLCK)) == 0 else {
+            drop(tmp, file.fd)
+            return nil
+        }
+        guard let now = Stamp(fd: file.fd), now.links == 1, now.isFile(Stamp(path: tmp)) else {
+            _ = fcntl(file.fd, Self.setLease, Int32(F_UNLCK))
             drop(tmp, file.fd)
             return nil
         }
@@ -216,16 +258,21 @@ public final class RecycledFile {
         return (tmp, Held(fd: fd, version: revision?.version, lengths: lengths, stamp: stamp))
     }
 
-    /// Puts `file`, at `tmp`, in place of `target`. Exchanged with a regular file there, that file
-    /// stays at `tmp` as the spare; else renamed over whatever is there.
+    /// Puts `file`, at `tmp`, in place of `target`. Exchanged with the file this writer published
+    /// there last, that file stays at `tmp` as the spare (what it holds unknown if another hand
+    /// changed it); any other file that was there is removed, as a rename over it would.
     private func publish(_ tmp: String, _ file: Held, at target: String) throws {
         let replaced = current
+        // Judged before the exchange, which changes both files' change times.
+        let intact = replaced.map { Stamp(fd: $0.fd) == $0.stamp } ?? false
         current = nil
         if FileIO.exchangeWithFile(tmp, target) {
-            current = file
-            if let old = spareFile(at: tmp, was: replaced) {
-                spare = (tmp, old)
+            current = Self.restamped(file)
+            if var old = replaced, Stamp(path: tmp)?.isFile(old.stamp) == true {
+                if !intact { old.version = nil }
+                spare = (tmp, Self.restamped(old))
             } else {
+                if let replaced { Self.close(replaced.fd) }
                 unlink(tmp)
                 Temporaries.shared.remove(tmp)
             }
@@ -238,23 +285,14 @@ public final class RecycledFile {
             throw error
         }
         Temporaries.shared.remove(tmp)
-        current = file
+        current = Self.restamped(file)
     }
 
-    /// The file now at `tmp`, which was at the target: `replaced` if it is that file (what it holds
-    /// judged by its stamp when next written), else opened, as holding what is unknown; nil when
-    /// it cannot be (then it is removed, as a replaced file is).
-    private func spareFile(at tmp: String, was replaced: Held?) -> Held? {
-        let there = Stamp(path: tmp)
-        if let replaced, there?.isFile(replaced.stamp) == true { return replaced }
-        if let replaced { Self.close(replaced.fd) }
-        let fd = open(tmp, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else { return nil }
-        guard let stamp = Stamp(fd: fd), stamp.isFile(there) else {
-            Glibc.close(fd)
-            return nil
-        }
-        return Held(fd: fd, version: nil, lengths: [], stamp: stamp)
+    /// `file` with its `stat` taken again (after a rename, which changes the change time).
+    private static func restamped(_ file: Held) -> Held {
+        var out = file
+        if let now = Stamp(fd: file.fd) { out.stamp = now }
+        return out
     }
 
     /// Removes the temporary file at `tmp` (if it is still `fd`'s) and closes `fd`.

@@ -77,8 +77,19 @@ extension FileIO {
         for name in list(dir) where name.hasPrefix(prefix) {
             var st = stat()
             if lstat("\(dir)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, now - st.st_mtim.tv_sec > 60 {
-                removeTree("\(dir)/\(name)")
+                removeUnlessLocked("\(dir)/\(name)")
             }
         }
+    }
+
+    /// Removes a leftover directory unless a live writer holds a lock on it (a watch's stream
+    /// directory, `RecycledFile`, idle for more than a minute); removed under an exclusive lock,
+    /// so no writer takes it meanwhile.
+    static func removeUnlessLocked(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+        removeTree(path)
     }
 }

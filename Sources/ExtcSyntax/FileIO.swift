@@ -378,7 +378,7 @@ public enum FileIO {
             guard lstat("\(dir)/\(name)", &st) == 0, now - st.st_mtim.tv_sec > 60 else { continue }
             switch st.st_mode & S_IFMT {
             case S_IFREG: unlink("\(dir)/\(name)")
-            case S_IFDIR: removeTree("\(dir)/\(name)")
+            case S_IFDIR: removeUnlessLocked("\(dir)/\(name)")
             default: break
             }
         }

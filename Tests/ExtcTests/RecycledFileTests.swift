@@ -178,6 +178,82 @@ struct RecycledFileTests {
         Self.expectHolds(path, version(2), "written over the edited file")
     }
 
+    @Test("an edit by another hand that keeps the size and sets the times back is still seen (the change time)")
+    func editWithTimesSetBack() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let path = "\(dir)/out.yaml", file = RecycledFile(path)
+        func version(_ v: Int) -> [String] { (0..<40).map { "doc \($0)\n" } + ["last \(v)\n"] }
+        _ = try file.write(version(0), mode: 0o644, revision: .init(version: 0, base: nil, places: []))
+        _ = try file.write(version(1), mode: 0o644, revision: .init(version: 1, base: 0, places: [40]))
+        // As `rsync --inplace -t` would: the bytes changed in place, the times put back as they were.
+        var st = stat()
+        #expect(stat(path, &st) == 0)
+        let fd = open(path, O_WRONLY)
+        #expect(pwrite(fd, "DOC", 3, 0) == 3)
+        var times = [st.st_atim, st.st_mtim]
+        #expect(futimens(fd, &times) == 0)
+        close(fd)
+        #expect(try file.write(version(1), mode: 0o644, revision: .init(version: 2, base: 1, places: [])), "the edit is seen")
+        Self.expectHolds(path, version(1), "put back")
+        _ = try file.write(version(2), mode: 0o644, revision: .init(version: 3, base: 2, places: [40]))
+        Self.expectHolds(path, version(2), "the edited file written over whole")
+    }
+
+    @Test("the file found at the path is replaced, never reused: the output is always a file this writer made")
+    func foundFileNotReused() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let path = "\(dir)/out.yaml"
+        // Another user's file (the test runs as root, as CI does; else the owners are the same).
+        Paths.write("someone else's\n", to: path)
+        if geteuid() == 0 { #expect(chown(path, 1000, 1000) == 0) }
+        let file = RecycledFile(path)
+        for v in 0..<4 {
+            _ = try file.write(["version \(v)\n"], mode: 0o600, revision: .init(version: v, base: v == 0 ? nil : v - 1, places: [0]))
+            var st = stat()
+            #expect(stat(path, &st) == 0 && st.st_uid == geteuid(), "version \(v): the output is owned by \(st.st_uid)")
+        }
+        Self.expectHolds(path, ["version 3\n"], "the output")
+    }
+
+    @Test("a live writer's directory, idle past a minute, is not swept by a build writing the same file; its .gitignore is put back if it goes")
+    func liveDirectoryKept() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let path = "\(dir)/out.yaml", file = RecycledFile(path)
+        for v in 0..<3 { _ = try file.write(["version \(v)\n"], mode: 0o644) }
+        let work = FileIO.list(dir).filter { $0.hasPrefix(".out.yaml.extc-new-") }
+        #expect(work.count == 1)
+        guard let name = work.first else { return }
+        var old = [timespec(tv_sec: time(nil) - 600, tv_nsec: 0), timespec(tv_sec: time(nil) - 600, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, "\(dir)/\(name)", &old, 0) == 0)
+        let r = Run.extc(["build", "\(Paths.samples)/minimal.ext", "--state", "\(dir)/state", "-o", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileIO.isDirectory("\(dir)/\(name)"), "the live writer's directory was swept")
+        #expect(unlink("\(dir)/\(name)/.gitignore") == 0)
+        _ = try file.write(["version 3\n"], mode: 0o644)
+        _ = try file.write(["version 4\n"], mode: 0o644)
+        #expect(Paths.read("\(dir)/\(name)/.gitignore") == "*\n")
+        Self.expectHolds(path, ["version 4\n"], "the output")
+    }
+
+    @Test("the output's directory reached through a symlink that is retargeted: the writer starts over there and leaves nothing behind")
+    func parentRetargeted() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        for d in ["a", "b"] { try FileIO.makeDirectory("\(dir)/\(d)") }
+        #expect(symlink("a", "\(dir)/out") == 0)
+        let file = RecycledFile("\(dir)/out/s.yaml")
+        for v in 0..<3 { _ = try file.write(["secret \(v)\n"], mode: 0o600) }
+        #expect(unlink("\(dir)/out") == 0 && symlink("b", "\(dir)/out") == 0)
+        for v in 3..<6 { _ = try file.write(["secret \(v)\n"], mode: 0o600) }
+        #expect(FileIO.list("\(dir)/a") == ["s.yaml"], "the first directory's spare left behind")
+        Self.expectHolds("\(dir)/b/s.yaml", ["secret 5\n"], "the output")
+        file.discard()
+        #expect(FileIO.list("\(dir)/b") == ["s.yaml"])
+    }
+
     @Test("a symlink is followed and its target replaced; a FIFO is written through")
     func symlinkAndFIFO() throws {
         let dir = Paths.temporaryDirectory()
