@@ -4,13 +4,14 @@ import Glibc
 #endif
 
 /// A file one process replaces again and again with text in pieces (a watch's stream). Each
-/// replacement is atomic, as `FileIO.write`'s is, but the file it replaces is kept under a
-/// temporary name beside it and written over as the next replacement. Only the pieces that
-/// differ from what that file holds are written, in place, up to the first piece whose length
-/// changed; from there the rest is written. Which pieces differ the caller says (`Revision`):
-/// comparing would mean holding every version's pieces, and a new array of them per build. A save that changes one server among thousands then
-/// writes kilobytes into pages already cached, where a new file of many megabytes would be
-/// allocated and filled page by page (most of such a save's time on the reference machine).
+/// replacement is atomic, as `FileIO.write`'s is, but the file it replaces is kept in a
+/// directory beside it and written over as the next replacement. Only the pieces that differ
+/// from what that file holds are written, in place, up to the first piece whose length changed;
+/// from there the rest is written. Which pieces differ the caller says (`Revision`): comparing
+/// would mean holding every version's pieces, and a new array of them per build. A save that
+/// changes one server among thousands then writes kilobytes into pages already cached, where a
+/// new file of many megabytes would be allocated and filled page by page (most of such a save's
+/// time on the reference machine).
 ///
 /// Invariants, which make writing over a file as safe as replacing it:
 /// - A file is written over only while it is a regular file with one link, at the temporary name
@@ -28,7 +29,7 @@ import Glibc
 ///   beside the file (`.NAME.extc-new-…`, mode 0700, whose `.gitignore` ignores all of it, put
 ///   back if it goes), which `discard` removes: an earlier version, which may hold keys, is never
 ///   where git or another user would take it. The writer holds a shared `flock` on it, so no
-///   sweep of a killed writer's leftovers takes it (`FileIO.isLocked`).
+///   sweep of a killed writer's leftovers takes it (`FileIO.removeUnlessLocked`).
 ///
 /// Not synced: for output that the next build rewrites after a crash, as a watch's first build
 /// does. Takes SIGIO (which a lease break sends) as ignored, for the whole process.
@@ -123,8 +124,9 @@ public final class RecycledFile {
         (self.target, self.parent) = (target, parent)
         if let revision { remember(revision) }
         if FileIO.isSpecial(target) {
-            try FileIO.writeThrough(FileIO.Payload(count: 0, holds: { _, _ in false }, writeAll: { FileIO.writeAll($0, pieces: pieces) }),
-                                    to: target, shownAs: path)
+            let payload = FileIO.Payload(count: pieces.reduce(0) { $0 + $1.utf8.count }, holds: { _, _ in false },
+                                         writeAll: { FileIO.writeAll($0, pieces: pieces) })
+            try FileIO.writeThrough(payload, to: target, shownAs: path)
             return true
         }
         if FileIO.isDirectory(target) { throw IOError(path, "is a directory") }
