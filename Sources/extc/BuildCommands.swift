@@ -140,7 +140,9 @@ struct Watch: ParsableCommand {
         usage: "extc watch <files>... [-o <path> | --out-dir <dir>] [<options>]",
         discussion: """
             Output is replaced atomically and only when it changes; after an error the previous \
-            output stays. Ends cleanly on Ctrl-C, SIGTERM or SIGHUP.
+            output stays. Ends cleanly on Ctrl-C, SIGTERM or SIGHUP. With -o FILE, the file a save \
+            replaces waits in .FILE.extc-new-*/ beside it (mode 0700, git-ignored) to be written \
+            over by the next save; the watch removes it when it ends.
 
             Examples:
               extc watch samples/wardle.ext --out-dir deploy/
