@@ -27,7 +27,7 @@ enum DirectoryPublisher {
         guard let carried = eligible(plan, target) else { return false }
         let parent = FileIO.directory(of: target)
         try FileIO.makeDirectory(parent)
-        FileIO.sweepStaging(for: target)
+        FileIO.sweepTemporaries(for: target)
         let staging = try FileIO.makeStagingDirectory(beside: target)
         Temporaries.shared.track(staging, directory: true)
         defer { Temporaries.shared.untrack(under: staging) }

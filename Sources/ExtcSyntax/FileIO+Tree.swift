@@ -54,7 +54,6 @@ extension FileIO {
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }
 
-
     /// A new directory beside `target` named `.BASE.extc-new-` and 16 random hex digits, mode 0700.
     public static func makeStagingDirectory(beside target: String) throws -> String {
         for _ in 0..<8 {
@@ -68,19 +67,6 @@ extension FileIO {
     }
 
     public static func stagingPrefix(for target: String) -> String { ".\(baseName(of: target)).extc-new-" }
-
-    /// Removes staging directories a killed build left beside `target` (older than a minute, so a
-    /// concurrent build's live one is left alone).
-    public static func sweepStaging(for target: String) {
-        let dir = directory(of: target), prefix = stagingPrefix(for: target)
-        let now = time(nil)
-        for name in list(dir) where name.hasPrefix(prefix) {
-            var st = stat()
-            if lstat("\(dir)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, now - st.st_mtim.tv_sec > 60 {
-                removeUnlessLocked("\(dir)/\(name)")
-            }
-        }
-    }
 
     /// Removes a leftover directory unless a live writer holds a lock on it (a watch's stream
     /// directory, `RecycledFile`, idle for more than a minute); removed under an exclusive lock,

@@ -361,10 +361,12 @@ public enum FileIO {
     /// write only looks at those (a killed writer's leftovers predate this process).
     private static let swept = Mutex<[String: [String]]>([:])
 
-    /// Removes temporary files a killed writer left beside `target`, and the directory a killed
-    /// watch wrote its stream through (`RecycledFile`): older than a minute, so a concurrent
-    /// writer's live one is left alone. Each directory is listed once per process.
-    static func sweepTemporaries(for target: String) {
+    /// Removes temporary files a killed writer left beside `target`, and the staging directories
+    /// a killed build published a layout through or a killed watch wrote its stream through
+    /// (`RecycledFile`): older than a minute, so a concurrent writer's live one is left alone (and
+    /// a directory a live writer holds locked, however old). Each directory is listed once per
+    /// process.
+    public static func sweepTemporaries(for target: String) {
         let dir = directory(of: target), prefixes = [temporaryPrefix(for: target), stagingPrefix(for: target)]
         let names = swept.withLock { seen in
             if let known = seen[dir] { return known }

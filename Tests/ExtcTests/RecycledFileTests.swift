@@ -155,49 +155,31 @@ struct RecycledFileTests {
         Self.expectHolds(path, versions[3], "the output")
     }
 
-    @Test("an edit by another hand, in place, is never kept: the file it was made in is written whole")
-    func foreignEditUndone() throws {
-        let dir = Paths.temporaryDirectory()
-        defer { Paths.cleanUp(dir) }
-        let path = "\(dir)/out.yaml", file = RecycledFile(path)
-        let base = (0..<40).map { "doc \($0)\n" }
-        func version(_ v: Int) -> [String] { var p = base; p[39] = "last \(v)\n"; return p }
-        _ = try file.write(version(0), mode: 0o644, revision: .init(version: 0, base: nil, places: []))
-        _ = try file.write(version(1), mode: 0o644, revision: .init(version: 1, base: 0, places: [39]))
-        // Another hand changes the first document in place, same length, and the file's time.
-        let fd = open(path, O_WRONLY)
-        #expect(pwrite(fd, "DOC", 3, 0) == 3)
-        var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
-        #expect(futimens(fd, &times) == 0)
-        close(fd)
-        // The same text again: not trusted to be there, the file is compared and put back.
-        #expect(try file.write(version(1), mode: 0o644, revision: .init(version: 2, base: 1, places: [])))
-        Self.expectHolds(path, version(1), "the same text after an edit")
-        // The edited file is the spare now: the revision names only piece 39, but it is written whole.
-        _ = try file.write(version(2), mode: 0o644, revision: .init(version: 3, base: 2, places: [39]))
-        Self.expectHolds(path, version(2), "written over the edited file")
-    }
-
-    @Test("an edit by another hand that keeps the size and sets the times back is still seen (the change time)")
-    func editWithTimesSetBack() throws {
+    @Test("an edit by another hand, in place, is never kept: the file it was made in is written whole; even with its times set back (the change time)",
+          arguments: [false, true])
+    func foreignEditUndone(timesSetBack: Bool) throws {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
         let path = "\(dir)/out.yaml", file = RecycledFile(path)
         func version(_ v: Int) -> [String] { (0..<40).map { "doc \($0)\n" } + ["last \(v)\n"] }
         _ = try file.write(version(0), mode: 0o644, revision: .init(version: 0, base: nil, places: []))
         _ = try file.write(version(1), mode: 0o644, revision: .init(version: 1, base: 0, places: [40]))
-        // As `rsync --inplace -t` would: the bytes changed in place, the times put back as they were.
+        // Another hand changes the first document in place, same length, and sets the file's
+        // times: to a moment of its own, or (as `rsync --inplace -t` would) back as they were.
         var st = stat()
         #expect(stat(path, &st) == 0)
         let fd = open(path, O_WRONLY)
         #expect(pwrite(fd, "DOC", 3, 0) == 3)
-        var times = [st.st_atim, st.st_mtim]
+        let moment = timespec(tv_sec: 1_000_000_000, tv_nsec: 0)
+        var times = timesSetBack ? [st.st_atim, st.st_mtim] : [moment, moment]
         #expect(futimens(fd, &times) == 0)
         close(fd)
+        // The same text again: not trusted to be there, the file is compared and put back.
         #expect(try file.write(version(1), mode: 0o644, revision: .init(version: 2, base: 1, places: [])), "the edit is seen")
-        Self.expectHolds(path, version(1), "put back")
+        Self.expectHolds(path, version(1), "the same text after an edit")
+        // The edited file is the spare now: the revision names only the last piece, but it is written whole.
         _ = try file.write(version(2), mode: 0o644, revision: .init(version: 3, base: 2, places: [40]))
-        Self.expectHolds(path, version(2), "the edited file written over whole")
+        Self.expectHolds(path, version(2), "written over the edited file")
     }
 
     @Test("the file found at the path is replaced, never reused: the output is always a file this writer made")
