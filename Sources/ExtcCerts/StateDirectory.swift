@@ -60,15 +60,9 @@ public struct StateDirectory: Sendable {
         public var description: String { "the certificate state \(directory) belongs to apiserver `\(server)` of \(owner)" }
     }
 
-    /// Creates the root (0700 when extc creates it; an existing directory keeps its mode) with a
-    /// .gitignore, and the server's directory (always 0700: extc owns it). A .gitignore extc did
-    /// not write is extended with extc's lines, never replaced.
-    func prepare(for server: APIServer) throws {
-        try prepareRoot(root(for: server))
-        try FileIO.makeDirectory(directory(for: server), mode: 0o700, force: true)
-    }
-
-    /// The root and its .gitignore (once per build, however many servers share it).
+    /// Creates the root (0700 when extc creates it; an existing directory keeps its mode; a
+    /// server's own directory is always 0700) with a .gitignore. A .gitignore extc did not write
+    /// is extended with extc's lines, never replaced.
     func prepareRoot(_ root: String) throws {
         try FileIO.makeDirectory(root, mode: 0o700)
         let ignore = "\(root)/.gitignore"

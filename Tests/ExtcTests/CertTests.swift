@@ -456,6 +456,24 @@ struct CertTests {
         let outcome = Self.backend("\(dir)/state").material(for: try Self.server())
         #expect(outcome.material == nil && outcome.diagnostics.map(\.code) == [.stateUnusable])
     }
+
+    @Test("a root whose .gitignore cannot be written gets no key, and each server one E0306 naming it")
+    func ignoreFirst() throws {
+        let state = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(state) }
+        #expect(mkdir("\(state)/.gitignore", 0o700) == 0)  // a directory: the write fails
+        let s = try Self.server([("resource greetings", "storage sidecar\n  resource greetings")])
+        let outcome = Self.backend(state).material(for: s)
+        #expect(outcome.material == nil && outcome.etcd == nil && outcome.notes.isEmpty)
+        #expect(outcome.diagnostics.map(\.code) == [.stateUnusable] && outcome.diagnostics[0].message.contains(".gitignore"),
+                "\(outcome.diagnostics.map(\.message))")
+        let left = FileIO.list("\(state)/hello")
+        #expect(!left.contains { $0.contains(".key") || $0.contains(".crt") }, "written without a .gitignore: \(left)")
+        // Once the .gitignore can be written, the same state builds.
+        #expect(rmdir("\(state)/.gitignore") == 0)
+        let again = Self.backend(state).material(for: s)
+        #expect(again.diagnostics.filter(\.isError).isEmpty && again.etcd != nil && FileIO.exists("\(state)/hello/etcd-client.key"))
+    }
 }
 
 /// `ca files CERT KEY`, with CAs made by the openssl CLI (the product never runs it; tests may).
