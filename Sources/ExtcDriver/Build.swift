@@ -105,16 +105,17 @@ public enum Builder {
                            generation: memo == nil ? nil : generation, changes: patch.map { (generation - 1, $0.1) })
     }
 
-    /// Every server's certificate outcome: where the memo's still stands (`known`) nil, as that
-    /// entry has it; the rest made at once, on every core, in program order, with what making
-    /// them said.
+    /// The certificate outcomes made now, by server index: every server's but where the memo's
+    /// still stands (`known`), as that entry has it; made at once, on every core, in program
+    /// order, with what making them said. (Keyed, not an array of a thousand optionals: a save
+    /// in a watch makes one or none.)
     static func outcomes(_ servers: [APIServer], _ previous: [BuildMemo.Entry?], options: BuildOptions, certs: CertBackend,
-                         memo: BuildMemo?, now: Int) -> (outcomes: [CertOutcome?], known: [Bool], notes: [String], diagnostics: [Diagnostic]) {
-        let known = servers.indices.map { i in
-            previous[i].map { memo?.stands($0, servers[i], certs: certs, rotate: options.rotate, now: now) ?? false } ?? false
-        }
-        var outcomes = [CertOutcome?](repeating: nil, count: servers.count)
+                         memo: BuildMemo?, now: Int) -> (outcomes: [Int: CertOutcome], known: [Bool], notes: [String], diagnostics: [Diagnostic]) {
+        let known = memo?.standing(previous, servers, certs: certs, rotate: options.rotate, now: now)
+            ?? [Bool](repeating: false, count: servers.count)
+        var outcomes: [Int: CertOutcome] = [:]
         let asked = servers.indices.filter { !known[$0] }
+        outcomes.reserveCapacity(asked.count)
         var notes: [String] = [], diagnostics: [Diagnostic] = []
         for (i, outcome) in zip(asked, certs.materials(for: asked.map { servers[$0] }, rotate: options.rotate)) {
             outcomes[i] = outcome

@@ -131,9 +131,20 @@ public final class BuildMemo {
 
     /// Whether the entry's certificate outcome still stands (see the invariants); then nothing is
     /// done for it, and the build carries the entry's material.
-    func stands(_ e: Entry, _ server: APIServer, certs: CertBackend, rotate: Rotation, now: Int) -> Bool {
+    private func stands(_ e: Entry, _ server: APIServer, certs: CertBackend, rotate: Rotation, now: Int) -> Bool {
         rotate == .none && e.quiet && now - e.checkedAt < Self.certificateAge && now >= e.checkedAt
             && (changedStates.isEmpty || !changedStates.contains(certs.state.directory(for: server)))
+    }
+
+    /// `stands` for each server (`previous` aligned with `servers`; nil: no entry, so false). A
+    /// server is looked at only when a state directory changed: a save among a thousand servers
+    /// reads each entry's two fields and nothing else.
+    func standing(_ previous: [Entry?], _ servers: [APIServer], certs: CertBackend, rotate: Rotation, now: Int) -> [Bool] {
+        guard rotate == .none else { return [Bool](repeating: false, count: servers.count) }
+        if changedStates.isEmpty {
+            return previous.map { e in e.map { $0.quiet && now - $0.checkedAt < Self.certificateAge && now >= $0.checkedAt } ?? false }
+        }
+        return servers.indices.map { i in previous[i].map { stands($0, servers[i], certs: certs, rotate: rotate, now: now) } ?? false }
     }
 
     /// The last build's output, which the caller now owns (nil when there is none to patch).

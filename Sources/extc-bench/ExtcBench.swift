@@ -100,11 +100,13 @@ extension ExtcBench {
         @Option(help: "A second, larger spec for the per-server cost at scale (0 skips it).") var large = 10000
         @Option(help: "Runs per figure; the median is reported.") var repeats = 5
         @Option(help: "Runs of each RSA-2048 figure (RSA-4096: half); prime search varies too much for fewer.") var rsaRepeats = 16
+        @Flag(help: "Only the watch rows (to compare two builds of the watch; the rest of the table takes minutes).") var watchOnly = false
 
         func run() throws {
             guard servers >= 1, repeats >= 1, rsaRepeats >= 2 else { throw ValidationError("sizes must be positive") }
             printHeader()
-            try ScaleBench(extc: binary.extc, samples: binary.samples, servers: servers, large: large, repeats: repeats, rsaRepeats: rsaRepeats).run()
+            try ScaleBench(extc: binary.extc, samples: binary.samples, servers: servers, large: large, repeats: repeats, rsaRepeats: rsaRepeats,
+                           watchOnly: watchOnly).run()
         }
     }
 }

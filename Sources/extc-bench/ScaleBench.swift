@@ -13,6 +13,8 @@ struct ScaleBench {
     let large: Int
     let repeats: Int
     let rsaRepeats: Int
+    /// Only the watch rows.
+    var watchOnly = false
 
     /// The issue's generated server: two versions, two resources (one cluster-scoped).
     static func server(_ i: Int) -> String {
@@ -29,6 +31,10 @@ struct ScaleBench {
         let dir = try Scratch.make("scale")
         defer { Scratch.remove(dir) }
         var table = Table("figure", "measured", "baseline", "ratio", "target")
+        if watchOnly {
+            try watchRows(dir, into: &table)
+            return report("Scale: watch over \(servers) spec files (issue #13)", table)
+        }
         let version = try median(repeats * 4) { try runCommand([extc, "--version"]) }
 
         let spec = "\(dir)/n\(servers).ext"
