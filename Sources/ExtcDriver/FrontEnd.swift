@@ -34,8 +34,18 @@ public final class FrontEnd {
     }
 
     private var cache: [String: Parsed] = [:]
-    /// The last compile's paths and what it took for each, position by position.
-    private var last: (paths: [String], parsed: [Parsed]) = ([], [])
+    /// The last compile's paths and what it took for each, position by position. `checks`: each
+    /// file's check, when every file had one and no diagnostic (the compile was quiet); and the
+    /// positions whose parse is not settled or whose name a watch cannot vouch for.
+    private var last = Last()
+    private struct Last {
+        var paths: [String] = []
+        var parsed: [Parsed] = []
+        var checks: [Checker.FileCheck]? = nil
+        var unsettled: [Int] = []
+    }
+    /// The positions of each file name in `paths` (made again when the paths change).
+    private var positions: (paths: [String], byName: [String: [Int]]) = ([], [:])
     private var revisions = 0
     /// The names compared across files at the last compile.
     private let crossIndex = Checker.CrossIndex()
@@ -43,7 +53,7 @@ public final class FrontEnd {
     public init() {}
 
     /// Drops every cached parse (after an inotify queue overflow).
-    public func reset() { cache.removeAll(); last = ([], []) }
+    public func reset() { cache.removeAll(); last = Last() }
 
     /// Which parse of the file the last compile used; nil if it read no such file.
     public func revision(of path: String) -> Int? { cache[path]?.revision }
@@ -98,6 +108,9 @@ public final class FrontEnd {
     /// compile and nothing but edits, the names of the files written since; a file read then,
     /// settled, and not among them is taken as it was without a stat. Nil: every file is looked at.
     public func compile(paths: [String], inputs: Inputs = Inputs([]), touched: Set<String>? = nil) throws -> Result {
+        if let touched, last.checks != nil, paths == last.paths, let quick = try quietCompile(paths, touched: touched, inputs: inputs) {
+            return quick
+        }
         var parsed: [Parsed] = [], checks: [Checker.FileCheck] = [], syntaxDiagnostics: [Diagnostic] = []
         parsed.reserveCapacity(paths.count)
         checks.reserveCapacity(paths.count)
@@ -110,12 +123,43 @@ public final class FrontEnd {
             syntaxDiagnostics += p.diagnostics
             if let c = p.checked { checks.append(c) }
         }
-        last = (paths, parsed)
+        let quiet = checks.count == parsed.count && syntaxDiagnostics.isEmpty
+        last = Last(paths: paths, parsed: parsed, checks: quiet ? checks : nil,
+                    unsettled: parsed.indices.filter { parsed[$0].stamp == nil || parsed[$0].watchableName == nil })
         guard checks.count == parsed.count, !syntaxDiagnostics.contains(where: \.isError) else {
             return Self.check(parsed.map(\.syntax), syntaxDiagnostics: syntaxDiagnostics)
         }
         let (program, checked) = Checker.combine(checks, index: crossIndex)
         return Result(parsed: parsed, program: program, diagnostics: (syntaxDiagnostics + checked).sortedBySource())
+    }
+
+    /// `compile` after a quiet one, told which names were written: only the files of those names
+    /// and the unsettled ones are looked at (as `parse` would), every other keeps its parse and
+    /// check untouched, the same that `parse` would return for it. nil: a file looked at is no
+    /// longer quiet, and the full compile says why.
+    private func quietCompile(_ paths: [String], touched: Set<String>, inputs: Inputs) throws -> Result? {
+        if positions.paths != paths {
+            positions = (paths, Dictionary(grouping: paths.indices, by: { FileIO.baseName(of: paths[$0]) }))
+        }
+        let look = Set(touched.flatMap { positions.byName[$0] ?? [] }).union(last.unsettled).sorted()
+        // Taken out of `last`, so that changing a position does not copy the whole array.
+        var parsed = last.parsed, checks = last.checks!
+        last = Last()
+        var unsettled: [Int] = []
+        let written = Written(touched)
+        for i in look {
+            let p = try parse(paths[i], last: parsed[i], written: written, inputs: inputs)
+            parsed[i] = p
+            if p.stamp == nil || p.watchableName == nil { unsettled.append(i) }
+            guard p.diagnostics.isEmpty, let c = p.checked else {
+                last = Last(paths: paths, parsed: parsed, checks: nil, unsettled: [])
+                return nil
+            }
+            checks[i] = c
+        }
+        last = Last(paths: paths, parsed: parsed, checks: checks, unsettled: unsettled)
+        let (program, checked) = Checker.combine(checks, index: crossIndex)
+        return Result(parsed: parsed, program: program, diagnostics: checked.sortedBySource())
     }
 
     /// The names of the files a watch saw written (`compile`'s `touched`); a few are searched in
