@@ -65,7 +65,8 @@ public enum Builder {
             reused[i] ? previous[i]!.objects : Lowering.objects(of: servers[i], tls: tls[i] ?? previous[i]!.tls, files: configFiles)
         }
         let namespaces = servers.indices.map { i in reused[i] ? previous[i]!.namespaces : Lowering.namespaces(made[i]) }
-        let leftOut = Self.leftOut(made, namespaces: namespaces, reused: reused, previous: previous, last: memo?.alignedEntries(servers))
+        let aligned = memo?.alignedEntries(servers)
+        let leftOut = Self.leftOut(made, namespaces: namespaces, reused: reused, previous: previous, last: aligned)
         let carried = Lowering.carried(made, namespaces: namespaces, leftOut: leftOut) { s, leftOut in
             guard reused[s], let p = previous[s], p.leftOut == leftOut else { return nil }
             return p.kept
@@ -79,7 +80,7 @@ public enum Builder {
             return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
         }
         let documents = try Self.documents(made, reused: reused, previous: previous, format: options.format)
-        let paths = Self.paths(made, reused: reused, previous: previous, options: options)
+        let paths = Self.paths(made, reused: reused, previous: previous, options: options, memo: memo, aligned: aligned)
         let parts = Assembly.Parts(names: servers.map(\.name.value), made: made, carried: carried, documents: documents, paths: paths)
         // A server whose objects and their place in the output are as in the last build.
         let same = servers.indices.map { i in reused[i] && previous[i]!.kept == carried[i] }
@@ -96,7 +97,8 @@ public enum Builder {
                                        leftOut: namespaces[i].filter { !carried[i].contains($0) },
                                        checks: checks[i], documents: documents?[i], layout: options.layout, paths: paths?[i])
             }, of: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
-                                                         objects: reused.filter { $0 }.count), assembly: assembly)
+                                                         objects: reused.filter { $0 }.count), assembly: assembly,
+                        paths: paths.map { (options.layout, $0) })
         }
         let all = assembly.objects
         let objects = options.includeSecrets ? all : all.filter { !$0.sensitive }
@@ -150,13 +152,21 @@ public enum Builder {
     }
 
     /// Each server's objects' paths in a directory layout (nil for the stream): kept for reused
-    /// servers built with the same layout, the rest made.
-    static func paths(_ made: [[KubeObject]], reused: [Bool], previous: [BuildMemo.Entry?], options: BuildOptions) -> [[String]]? {
+    /// servers built with the same layout, the rest made. With the last build's paths in this
+    /// layout (`BuildMemo.takePaths`) and its entries, when its servers are these in this order
+    /// (`aligned`): a server reused with the very entry the last build had at its place keeps
+    /// the paths at that place without being looked at (they are `Layouts.paths` of the same
+    /// objects), and the array, taken from the memo, is changed in place.
+    static func paths(_ made: [[KubeObject]], reused: [Bool], previous: [BuildMemo.Entry?], options: BuildOptions,
+                      memo: BuildMemo? = nil, aligned: [BuildMemo.Entry]? = nil) -> [[String]]? {
         guard options.layout != .stream else { return nil }
-        return made.indices.map { i in
+        func pathsOf(_ i: Int) -> [String] {
             if reused[i], let p = previous[i], p.layout == options.layout, let paths = p.paths { return paths }
             return Layouts.paths(made[i], layout: options.layout, format: options.format)!
         }
+        guard let aligned, var out = memo?.takePaths(options.layout, count: made.count) else { return made.indices.map(pathsOf) }
+        for i in made.indices where !(reused[i] && previous[i] === aligned[i]) { out[i] = pathsOf(i) }
+        return out
     }
 
     /// Each server's objects' texts (YAML; nil for JSON): kept for reused servers, the rest

@@ -78,6 +78,10 @@ public final class BuildMemo {
     private var lastServers: [APIServer] = []
     private var lastNames: [String] = []
     private var lastEntries: [Entry] = []
+    /// The last build's paths in a directory layout, position by position as `lastEntries`
+    /// (each server's objects' paths in that layout): carried to the next build, which changes
+    /// the places of the servers it made anew and touches no other.
+    private var lastPaths: (layout: Layout, paths: [[String]])?
     /// The last build's output, for the next to patch; taken (and so owned) by the build that uses it.
     private var assembly: Assembly?
     /// How many builds have been recorded.
@@ -90,7 +94,7 @@ public final class BuildMemo {
     /// Forget everything (after the watch lost events).
     public func reset() {
         entries.removeAll()
-        (lastServers, lastNames, lastEntries) = ([], [], [])
+        (lastServers, lastNames, lastEntries, lastPaths) = ([], [], [], nil)
         assembly = nil
         changedStates.removeAll()
     }
@@ -147,6 +151,14 @@ public final class BuildMemo {
         return servers.indices.map { i in previous[i].map { stands($0, servers[i], certs: certs, rotate: rotate, now: now) } ?? false }
     }
 
+    /// The last build's paths, if it made them in `layout` for `count` servers; taken, so that
+    /// the caller's changes are made in place.
+    func takePaths(_ layout: Layout, count: Int) -> [[String]]? {
+        defer { lastPaths = nil }
+        guard let last = lastPaths, last.layout == layout, last.paths.count == count else { return nil }
+        return last.paths
+    }
+
     /// The last build's output, which the caller now owns (nil when there is none to patch).
     func takeAssembly() -> Assembly? {
         defer { assembly = nil }
@@ -155,8 +167,9 @@ public final class BuildMemo {
 
     /// This build's entries (in program order, as the output's servers) and output; servers that
     /// are gone are dropped.
-    func record(_ new: [Entry], of servers: [APIServer], reuse: Reuse, assembly: Assembly) {
+    func record(_ new: [Entry], of servers: [APIServer], reuse: Reuse, assembly: Assembly, paths: (Layout, [[String]])? = nil) {
         lastReuse = reuse
+        lastPaths = paths.map { (layout: $0.0, paths: $0.1) }
         self.assembly = assembly
         generation = assembly.generation
         let names = assembly.servers
