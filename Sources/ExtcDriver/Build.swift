@@ -97,8 +97,7 @@ public enum Builder {
                                        leftOut: namespaces[i].filter { !carried[i].contains($0) },
                                        checks: checks[i], documents: documents?[i], layout: options.layout, paths: paths?[i])
             }, of: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
-                                                         objects: reused.filter { $0 }.count), assembly: assembly,
-                        paths: paths.map { (options.layout, $0) })
+                                                         objects: reused.filter { $0 }.count), assembly: assembly, paths: paths)
         }
         let all = assembly.objects
         let objects = options.includeSecrets ? all : all.filter { !$0.sensitive }
@@ -158,7 +157,7 @@ public enum Builder {
     /// the paths at that place without being looked at (they are `Layouts.paths` of the same
     /// objects), and the array, taken from the memo, is changed in place.
     static func paths(_ made: [[KubeObject]], reused: [Bool], previous: [BuildMemo.Entry?], options: BuildOptions,
-                      memo: BuildMemo? = nil, aligned: [BuildMemo.Entry]? = nil) -> [[String]]? {
+                      memo: BuildMemo?, aligned: [BuildMemo.Entry]?) -> [[String]]? {
         guard options.layout != .stream else { return nil }
         func pathsOf(_ i: Int) -> [String] {
             if reused[i], let p = previous[i], p.layout == options.layout, let paths = p.paths { return paths }

@@ -133,22 +133,16 @@ public final class BuildMemo {
         }
     }
 
-    /// Whether the entry's certificate outcome still stands (see the invariants); then nothing is
-    /// done for it, and the build carries the entry's material.
-    private func stands(_ e: Entry, _ server: APIServer, certs: CertBackend, rotate: Rotation, now: Int) -> Bool {
-        rotate == .none && e.quiet && now - e.checkedAt < Self.certificateAge && now >= e.checkedAt
-            && (changedStates.isEmpty || !changedStates.contains(certs.state.directory(for: server)))
-    }
-
-    /// `stands` for each server (`previous` aligned with `servers`; nil: no entry, so false). A
-    /// server is looked at only when a state directory changed: a save among a thousand servers
-    /// reads each entry's two fields and nothing else.
+    /// Whether each server's certificate outcome still stands (see the invariants), from its
+    /// entry (`previous`, aligned with `servers`; none: it does not); then nothing is done for
+    /// it, and the build carries the entry's material. A server is looked at only when a state
+    /// directory changed: a save among a thousand servers reads each entry's two fields alone.
     func standing(_ previous: [Entry?], _ servers: [APIServer], certs: CertBackend, rotate: Rotation, now: Int) -> [Bool] {
         guard rotate == .none else { return [Bool](repeating: false, count: servers.count) }
-        if changedStates.isEmpty {
-            return previous.map { e in e.map { $0.quiet && now - $0.checkedAt < Self.certificateAge && now >= $0.checkedAt } ?? false }
+        return servers.indices.map { i in
+            guard let e = previous[i], e.quiet, now - e.checkedAt < Self.certificateAge, now >= e.checkedAt else { return false }
+            return changedStates.isEmpty || !changedStates.contains(certs.state.directory(for: servers[i]))
         }
-        return servers.indices.map { i in previous[i].map { stands($0, servers[i], certs: certs, rotate: rotate, now: now) } ?? false }
     }
 
     /// The last build's paths, if it made them in `layout` for `count` servers; taken, so that
@@ -167,9 +161,9 @@ public final class BuildMemo {
 
     /// This build's entries (in program order, as the output's servers) and output; servers that
     /// are gone are dropped.
-    func record(_ new: [Entry], of servers: [APIServer], reuse: Reuse, assembly: Assembly, paths: (Layout, [[String]])? = nil) {
+    func record(_ new: [Entry], of servers: [APIServer], reuse: Reuse, assembly: Assembly, paths: [[String]]?) {
         lastReuse = reuse
-        lastPaths = paths.map { (layout: $0.0, paths: $0.1) }
+        lastPaths = paths.map { (assembly.layout, $0) }
         self.assembly = assembly
         generation = assembly.generation
         let names = assembly.servers

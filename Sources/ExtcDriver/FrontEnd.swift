@@ -25,6 +25,9 @@ public final class FrontEnd {
         /// The file's name, when its path named a regular file itself (not a symlink): a watch
         /// that saw no event on that name may take it as unchanged.
         let watchableName: String?
+        /// Settled, with a name a watch can vouch for: a watch that saw no event on the name may
+        /// take it as it is, without a look.
+        var vouched: Bool { stamp != nil && watchableName != nil }
 
         init(bytes: [UInt8], syntax: FileSyntax, diagnostics: [Diagnostic], checked: Checker.FileCheck?, revision: Int, stamp: FileStamp?,
              watchableName: String?) {
@@ -125,7 +128,7 @@ public final class FrontEnd {
         }
         let quiet = checks.count == parsed.count && syntaxDiagnostics.isEmpty
         last = Last(paths: paths, parsed: parsed, checks: quiet ? checks : nil,
-                    unsettled: parsed.indices.filter { parsed[$0].stamp == nil || parsed[$0].watchableName == nil })
+                    unsettled: parsed.indices.filter { !parsed[$0].vouched })
         guard checks.count == parsed.count, !syntaxDiagnostics.contains(where: \.isError) else {
             return Self.check(parsed.map(\.syntax), syntaxDiagnostics: syntaxDiagnostics)
         }
@@ -150,7 +153,7 @@ public final class FrontEnd {
         for i in look {
             let p = try parse(paths[i], last: parsed[i], written: written, inputs: inputs)
             parsed[i] = p
-            if p.stamp == nil || p.watchableName == nil { unsettled.append(i) }
+            if !p.vouched { unsettled.append(i) }
             guard p.diagnostics.isEmpty, let c = p.checked else {
                 last = Last(paths: paths, parsed: parsed, checks: nil, unsettled: [])
                 return nil

@@ -113,14 +113,21 @@ struct RecycledFileTests {
         Self.expectHolds(path, version(5), "unchanged")
     }
 
-    @Test("a reader holding an earlier version keeps it: that file is never written over")
-    func readerKeepsItsVersion() throws {
+    /// A writer in a new directory that has written versions 0 and 1 of `count` (so the next
+    /// write has a replaced file to write over); each version is 40 documents naming it.
+    static func started(_ count: Int) throws -> (dir: String, path: String, file: RecycledFile, versions: [[String]]) {
         let dir = Paths.temporaryDirectory()
-        defer { Paths.cleanUp(dir) }
         let path = "\(dir)/out.yaml", file = RecycledFile(path)
-        let versions = (0..<6).map { v in (0..<40).map { "doc \($0) of version \(v)\n" } }
+        let versions = (0..<count).map { v in (0..<40).map { "doc \($0) of version \(v)\n" } }
         _ = try file.write(versions[0], mode: 0o644)
         _ = try file.write(versions[1], mode: 0o644)
+        return (dir, path, file, versions)
+    }
+
+    @Test("a reader holding an earlier version keeps it: that file is never written over")
+    func readerKeepsItsVersion() throws {
+        let (dir, path, file, versions) = try Self.started(6)
+        defer { Paths.cleanUp(dir) }
         let reader = open(path, O_RDONLY)
         #expect(reader >= 0)
         defer { close(reader) }
@@ -143,12 +150,8 @@ struct RecycledFileTests {
 
     @Test("a hard link to an earlier version keeps it")
     func linkKeepsItsVersion() throws {
-        let dir = Paths.temporaryDirectory()
+        let (dir, path, file, versions) = try Self.started(4)
         defer { Paths.cleanUp(dir) }
-        let path = "\(dir)/out.yaml", file = RecycledFile(path)
-        let versions = (0..<4).map { v in (0..<40).map { "doc \($0) of version \(v)\n" } }
-        _ = try file.write(versions[0], mode: 0o644)
-        _ = try file.write(versions[1], mode: 0o644)
         #expect(link(path, "\(dir)/snapshot.yaml") == 0)
         for v in versions[2...] { _ = try file.write(v, mode: 0o644) }
         Self.expectHolds("\(dir)/snapshot.yaml", versions[1], "the link")
