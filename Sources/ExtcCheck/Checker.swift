@@ -28,7 +28,13 @@ public enum Checker {
     /// The program of every file's servers, with the findings across files.
     /// `index`: the names compared last time (a watch's), so only the files that changed are
     /// compared again; the findings are the same either way.
-    public static func combine(_ checks: [FileCheck], index: CrossIndex? = nil) -> (program: Program?, diagnostics: [Diagnostic]) {
+    /// `changed`: the only places in `checks` whose check is not the one the index saw last (a
+    /// watch's compile knows them); then no other file's check is read.
+    public static func combine(_ checks: [FileCheck], index: CrossIndex? = nil, changed: [Int]? = nil) -> (program: Program?, diagnostics: [Diagnostic]) {
+        if let index, let changed, let order = index.update(checks, at: changed) {
+            let ds = index.noisy.flatMap { checks[$0].diagnostics }
+            return (ds.contains(where: \.isError) ? nil : Program(ordered: order, readers: index.readers), ds.sortedBySource())
+        }
         var bag = DiagnosticBag()
         for c in checks { bag.add(contentsOf: c.diagnostics) }
         var ordered = index?.update(checks) == true ? index?.programOrder : nil
@@ -133,76 +139,6 @@ public enum Checker {
             for (key, _) in k.apiServices { apiServices[key] = nil }
             for (key, _) in k.rbac { rbac[key] = nil }
             services[k.service] = nil
-        }
-    }
-
-    /// The names compared across servers, kept from one combine to the next (a watch's): when the
-    /// last combine found no clash, the next compares only the files that changed with the
-    /// rest, instead of a thousand servers' names again. Any clash makes the combine a full one.
-    public final class CrossIndex {
-        private var files: [FileCheck] = []
-        private var tables = CrossTables(servers: 0, keys: [])
-        /// The tables hold every name of `files` once: the last combine found no clash.
-        private var valid = false
-        /// The servers of `files` in program order, and where each name is in it; nil when an
-        /// update changed which names there are (they are then sorted again).
-        private(set) var programOrder: [APIServer]?
-        private var position: [String: Int] = [:]
-
-        public init() {}
-
-        /// Takes `checks` in, if the last combine found no clash and neither do the files that
-        /// changed since (each `FileCheck` is a file's one check, so identity says which changed).
-        /// False, with the index no longer valid, when a full combine must say what clashes.
-        func update(_ checks: [FileCheck]) -> Bool {
-            guard valid else { return false }
-            valid = false
-            let (gone, added) = Self.difference(files, checks)
-            for f in gone {
-                for (s, k) in zip(f.servers, f.keys) { tables.remove(s, k) }
-            }
-            var bag = DiagnosticBag()
-            for f in added {
-                for (s, k) in zip(f.servers, f.keys) { tables.add(s, k, &bag) }
-            }
-            guard bag.items.isEmpty else { return false }
-            if files.count == checks.count { reorder(gone, added) } else { programOrder = nil }
-            (files, valid) = (checks, true)
-            return true
-        }
-
-        /// The program order with each changed file's servers in the places of those it had
-        /// before (`gone[i]` and `added[i]` are one file's checks): kept while their names are
-        /// the same, in the same order; else nil.
-        private func reorder(_ gone: [FileCheck], _ added: [FileCheck]) {
-            guard var order = programOrder else { return }
-            for (old, new) in zip(gone, added) {
-                guard old.servers.count == new.servers.count else { programOrder = nil; return }
-                for (o, n) in zip(old.servers, new.servers) {
-                    guard o.name.value == n.name.value, let p = position[o.name.value] else { programOrder = nil; return }
-                    order[p] = n
-                }
-            }
-            programOrder = order
-        }
-
-        /// The checks only `old` has, and those only `new` has. With as many files, position by
-        /// position (a file that moved is both, which removing all before adding allows).
-        static func difference(_ old: [FileCheck], _ new: [FileCheck]) -> (gone: [FileCheck], added: [FileCheck]) {
-            if old.count == new.count {
-                let changed = old.indices.filter { old[$0] !== new[$0] }
-                return (changed.map { old[$0] }, changed.map { new[$0] })
-            }
-            let before = Set(old.map(ObjectIdentifier.init)), now = Set(new.map(ObjectIdentifier.init))
-            return (old.filter { !now.contains(ObjectIdentifier($0)) }, new.filter { !before.contains(ObjectIdentifier($0)) })
-        }
-
-        /// After a full combine of `checks`: the tables it made, kept only when it found no clash,
-        /// and the servers in program order.
-        func reset(_ checks: [FileCheck], _ tables: CrossTables, clean: Bool, order: [APIServer]) {
-            (files, self.tables, valid) = (checks, tables, clean)
-            programOrder = order
-            position = Dictionary(order.enumerated().map { ($1.name.value, $0) }, uniquingKeysWith: { a, _ in a })
         }
     }
 

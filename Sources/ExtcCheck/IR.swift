@@ -7,11 +7,16 @@ import ExtcSyntax
 /// A checked build: every API server of every input file, sorted by name (names are unique).
 public struct Program: Sendable {
     public let servers: [APIServer]
+    /// The servers that read files besides their spec (`APIServer.readsFiles`), in program order.
+    public let readers: [APIServer]
 
-    public init(servers: [APIServer]) { self.servers = Self.order(servers) }
+    public init(servers: [APIServer]) { self.init(ordered: Self.order(servers)) }
 
     /// Servers already in program order (`order`).
-    init(ordered servers: [APIServer]) { self.servers = servers }
+    init(ordered servers: [APIServer]) { (self.servers, readers) = (servers, servers.filter(\.readsFiles)) }
+
+    /// `readers`: those of `servers` that read files, in program order (a watch's index knows them).
+    init(ordered servers: [APIServer], readers: [APIServer]) { (self.servers, self.readers) = (servers, readers) }
 
     /// Program order: by name (names are unique in a program).
     static func order(_ servers: [APIServer]) -> [APIServer] { servers.sorted { $0.name.value < $1.name.value } }
@@ -270,5 +275,13 @@ extension APIServer {
          ("RoleBinding kube-system/", authReaderName)].map { kind, name in
             (kind.hasSuffix("/") ? "\(kind)\(name.value)" : "\(kind) \(name.value)", name)
         }
+    }
+}
+
+extension APIServer {
+    /// Reads files besides its spec: a CA from files (`ca files`) or a volume's (`volume { files }`).
+    public var readsFiles: Bool {
+        if case .files = certs.ca.value { return true }
+        return volumes.contains { if case .files = $0.source.value { true } else { false } }
     }
 }

@@ -40,90 +40,102 @@ public struct BuildOutput: Sendable {
 
 /// IR -> certificates -> objects -> cross-object checks -> rendered files. Writes nothing but the
 /// cert state; the caller decides where output goes. With a memo (a watch session), each server
-/// whose inputs are unchanged keeps its material, objects, checks and text from the last build.
+/// whose inputs are unchanged keeps its material, objects, checks and text from the last build;
+/// when the memo can say which servers changed (`BuildMemo.delta`), the build looks at those alone.
 public enum Builder {
     public static func build(_ program: Program, options: BuildOptions, certs: CertBackend, memo: BuildMemo? = nil) throws -> BuildOutput {
-        let servers = program.servers, now = certs.env.now()
+        let now = certs.env.now()
+        guard let memo, let places = memo.delta(program.servers, options: options, now: now) else {
+            return try full(program, options: options, certs: certs, memo: memo, now: now)
+        }
+        switch try delta(program, places: places, options: options, certs: certs, memo: memo, now: now) {
+        case .built(let output): return output
+        case .regroup(let made): return try full(program, options: options, certs: certs, memo: memo, now: now, made: made)
+        }
+    }
+
+    /// Every server looked at. `made`: outcomes a delta made before it gave way, by server index.
+    static func full(_ program: Program, options: BuildOptions, certs: CertBackend, memo: BuildMemo?, now: Int,
+                     made given: [Int: CertOutcome] = [:]) throws -> BuildOutput {
+        let servers = program.servers
         let previous = memo?.entries(for: servers) ?? servers.map { _ in nil }
-        let (outcomes, known, notes, certDiagnostics) = Self.outcomes(servers, previous, options: options, certs: certs, memo: memo, now: now)
-        var diagnostics = certDiagnostics
-        let (configFiles, fileDiagnostics) = ConfigFileReader.read(program)
-        diagnostics += fileDiagnostics
-        guard !diagnostics.contains(where: \.isError) else {
-            return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
+        let known = memo?.standing(previous, servers, certs: certs, rotate: options.rotate, now: now)
+            ?? [Bool](repeating: false, count: servers.count)
+        let (outcomes, notes, certDiagnostics) = Self.outcomes(servers, known: known, options: options, certs: certs, given: given)
+        let (configFiles, fileDiagnostics) = ConfigFileReader.read(servers)
+        var diagnostics = certDiagnostics + fileDiagnostics
+        guard !diagnostics.contains(where: \.isError) else { return .failed(notes, diagnostics) }
+        let lowered = servers.indices.map { i in
+            Lowered(servers[i], previous: previous[i], known: known[i], outcome: outcomes[i], format: options.format, files: configFiles)
         }
-        // The material a server's objects carry; nil where the memo's outcome stands (its entry
-        // has the material it carried last time).
-        let tls = servers.indices.map { i in known[i] ? nil : Self.tls(outcomes[i]!) }
-        // Each server's objects: kept while its IR (its file's bytes) and material are the same.
-        // (An outcome the memo gave back is its own: no need to compare the PEM text.)
-        let reused = servers.indices.map { i in
-            guard let p = previous[i], p.format == options.format else { return false }
-            return known[i] || p.tls == tls[i]!
-        }
-        let made = servers.indices.map { i in
-            reused[i] ? previous[i]!.objects : Lowering.objects(of: servers[i], tls: tls[i] ?? previous[i]!.tls, files: configFiles)
-        }
-        let namespaces = servers.indices.map { i in reused[i] ? previous[i]!.namespaces : Lowering.namespaces(made[i]) }
+        let made = lowered.map(\.made), namespaces = lowered.map(\.namespaces), reused = lowered.map(\.reused)
         let aligned = memo?.alignedEntries(servers)
         let leftOut = Self.leftOut(made, namespaces: namespaces, reused: reused, previous: previous, last: aligned)
         let carried = Lowering.carried(made, namespaces: namespaces, leftOut: leftOut) { s, leftOut in
-            guard reused[s], let p = previous[s], p.leftOut == leftOut else { return nil }
-            return p.kept
+            lowered[s].kept(previous[s], leftOut: leftOut)
         }
-        let checks = servers.indices.map { i in
-            reused[i] && previous[i]!.kept == carried[i] ? previous[i]!.checks
-                : CrossCheck.verify(server: servers[i], objects: carried[i].map { made[i][$0] })
-        }
+        let checks = servers.indices.map { i in lowered[i].checks(servers[i], carried: carried[i], previous: previous[i]) }
         diagnostics += checks.flatMap { $0 }
-        guard !diagnostics.contains(where: \.isError) else {
-            return BuildOutput(objects: [], files: [], withheld: nil, notes: notes, diagnostics: diagnostics)
-        }
-        let documents = try Self.documents(made, reused: reused, previous: previous, format: options.format)
-        let paths = Self.paths(made, reused: reused, previous: previous, options: options, memo: memo, aligned: aligned)
-        let parts = Assembly.Parts(names: servers.map(\.name.value), made: made, carried: carried, documents: documents, paths: paths)
+        guard !diagnostics.contains(where: \.isError) else { return .failed(notes, diagnostics) }
+        let documents = try Self.documents(lowered, previous: previous, format: options.format)
+        let paths = Self.paths(lowered, previous: previous, options: options, memo: memo, aligned: aligned)
+        let columns = BuildMemo.Columns(made: made, namespaces: namespaces, carried: carried, checks: checks, documents: documents)
         // A server whose objects and their place in the output are as in the last build.
         let same = servers.indices.map { i in reused[i] && previous[i]!.kept == carried[i] }
         let generation = (memo?.generation ?? 0) + 1
-        let patch = memo?.takeAssembly()?.patched(parts, changed: servers.indices.filter { !same[$0] }, options: options, generation: generation)
-        let assembly = try patch?.0 ?? Assembly.full(parts, options: options, generation: generation)
+        let (assembly, changes) = try Self.assemble(columns, names: servers.map(\.name.value), paths: paths, options: options,
+                                                   changed: servers.indices.filter { !same[$0] }, memo: memo, generation: generation)
         if let memo {
-            memo.record(servers.indices.map { i in
-                // Everything kept (the outcome too): the entry stands as it is.
-                if known[i], same[i], let p = previous[i], documents == nil || p.documents != nil, paths == nil || p.paths != nil { return p }
-                return BuildMemo.Entry(revision: memo.revision(of: servers[i]), outcome: outcomes[i] ?? previous[i]!.outcome,
-                                       checkedAt: known[i] ? previous[i]!.checkedAt : now,
-                                       tls: tls[i] ?? previous[i]!.tls, format: options.format, objects: made[i], kept: carried[i], namespaces: namespaces[i],
-                                       leftOut: namespaces[i].filter { !carried[i].contains($0) },
-                                       checks: checks[i], documents: documents?[i], layout: options.layout, paths: paths?[i])
-            }, of: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
-                                                         objects: reused.filter { $0 }.count), assembly: assembly, paths: paths)
+            let entries = servers.indices.map { i in
+                Self.entry(at: i, servers[i], previous: previous[i], known: known[i], same: same[i], outcome: outcomes[i], lowered: lowered[i],
+                           columns: columns, paths: paths, options: options, memo: memo, now: now)
+            }
+            memo.record(entries, of: servers, reuse: BuildMemo.Reuse(servers: servers.count, certificates: known.filter { $0 }.count,
+                                                                    objects: reused.filter { $0 }.count),
+                        options: options, columns: columns, assembly: assembly, paths: paths)
         }
-        let all = assembly.objects
-        let objects = options.includeSecrets ? all : all.filter { !$0.sensitive }
-        let withheld = options.includeSecrets ? nil : Layouts.withheldNames(all, layout: options.layout, format: options.format)
-        return BuildOutput(objects: objects, files: assembly.outputFiles, withheld: withheld, notes: notes, diagnostics: diagnostics,
-                           generation: memo == nil ? nil : generation, changes: patch.map { (generation - 1, $0.1) })
+        return .built(assembly, options: options, notes: notes, diagnostics: diagnostics, memo: memo, changes: changes)
     }
 
     /// The certificate outcomes made now, by server index: every server's but where the memo's
     /// still stands (`known`), as that entry has it; made at once, on every core, in program
     /// order, with what making them said. (Keyed, not an array of a thousand optionals: a save
-    /// in a watch makes one or none.)
-    static func outcomes(_ servers: [APIServer], _ previous: [BuildMemo.Entry?], options: BuildOptions, certs: CertBackend,
-                         memo: BuildMemo?, now: Int) -> (outcomes: [Int: CertOutcome], known: [Bool], notes: [String], diagnostics: [Diagnostic]) {
-        let known = memo?.standing(previous, servers, certs: certs, rotate: options.rotate, now: now)
-            ?? [Bool](repeating: false, count: servers.count)
-        var outcomes: [Int: CertOutcome] = [:]
+    /// in a watch makes one or none.) `given`: some already made.
+    static func outcomes(_ servers: [APIServer], known: [Bool], options: BuildOptions, certs: CertBackend,
+                         given: [Int: CertOutcome] = [:]) -> (outcomes: [Int: CertOutcome], notes: [String], diagnostics: [Diagnostic]) {
+        var outcomes = given
         let asked = servers.indices.filter { !known[$0] }
+        let ask = asked.filter { given[$0] == nil }
         outcomes.reserveCapacity(asked.count)
+        for (i, outcome) in zip(ask, certs.materials(for: ask.map { servers[$0] }, rotate: options.rotate)) { outcomes[i] = outcome }
         var notes: [String] = [], diagnostics: [Diagnostic] = []
-        for (i, outcome) in zip(asked, certs.materials(for: asked.map { servers[$0] }, rotate: options.rotate)) {
-            outcomes[i] = outcome
-            notes += outcome.notes
-            diagnostics += outcome.diagnostics
+        for i in asked {
+            notes += outcomes[i]!.notes
+            diagnostics += outcomes[i]!.diagnostics
         }
-        return (outcomes, known, notes, diagnostics)
+        return (outcomes, notes, diagnostics)
+    }
+
+    /// The output: the last build's patched where the servers in `changed` go, or assembled in full.
+    static func assemble(_ columns: BuildMemo.Columns, names: [String], paths: [[String]]?, options: BuildOptions, changed: [Int],
+                         memo: BuildMemo?, generation: Int) throws -> (Assembly, changes: (from: Int, places: [Int])?) {
+        let parts = Assembly.Parts(names: names, made: columns.made, carried: columns.carried, documents: columns.documents, paths: paths)
+        if let (patched, places) = memo?.takeAssembly()?.patched(parts, changed: changed, options: options, generation: generation) {
+            return (patched, (generation - 1, places))
+        }
+        return (try Assembly.full(parts, options: options, generation: generation), nil)
+    }
+
+    /// The memo's entry for server `i`: the last one, where everything was kept (the outcome too).
+    static func entry(at i: Int, _ server: APIServer, previous p: BuildMemo.Entry?, known: Bool, same: Bool, outcome: CertOutcome?,
+                      lowered: Lowered, columns: BuildMemo.Columns, paths: [[String]]?, options: BuildOptions, memo: BuildMemo,
+                      now: Int) -> BuildMemo.Entry {
+        if known, same, let p, columns.documents == nil || p.documents != nil, paths == nil || p.paths != nil { return p }
+        let carried = columns.carried[i]
+        return BuildMemo.Entry(revision: memo.revision(of: server), outcome: outcome ?? p!.outcome, checkedAt: known ? p!.checkedAt : now,
+                               tls: lowered.tls ?? p!.tls, format: options.format, objects: lowered.made, kept: carried,
+                               namespaces: lowered.namespaces, leftOut: lowered.namespaces.filter { !carried.contains($0) },
+                               checks: columns.checks[i], documents: columns.documents?[i], layout: options.layout, paths: paths?[i])
     }
 
     /// Each server's Namespaces that an earlier server makes, as the last build had them, when
@@ -150,35 +162,59 @@ public enum Builder {
         return ServerTLS(serving: serving, etcd: etcd)
     }
 
-    /// Each server's objects' paths in a directory layout (nil for the stream): kept for reused
-    /// servers built with the same layout, the rest made. With the last build's paths in this
-    /// layout (`BuildMemo.takePaths`) and its entries, when its servers are these in this order
-    /// (`aligned`): a server reused with the very entry the last build had at its place keeps
-    /// the paths at that place without being looked at (they are `Layouts.paths` of the same
-    /// objects), and the array, taken from the memo, is changed in place.
-    static func paths(_ made: [[KubeObject]], reused: [Bool], previous: [BuildMemo.Entry?], options: BuildOptions,
-                      memo: BuildMemo?, aligned: [BuildMemo.Entry]?) -> [[String]]? {
+    /// Each server's objects' paths in a directory layout (nil for the stream). With the last
+    /// build's paths in this layout (`BuildMemo.takePaths`) and its entries, when its servers are
+    /// these in this order (`aligned`): a server reused with the very entry the last build had at
+    /// its place keeps the paths at that place without being looked at (they are `Layouts.paths`
+    /// of the same objects), and the array, taken from the memo, is changed in place.
+    static func paths(_ lowered: [Lowered], previous: [BuildMemo.Entry?], options: BuildOptions, memo: BuildMemo?,
+                      aligned: [BuildMemo.Entry]?) -> [[String]]? {
         guard options.layout != .stream else { return nil }
-        func pathsOf(_ i: Int) -> [String] {
-            if reused[i], let p = previous[i], p.layout == options.layout, let paths = p.paths { return paths }
-            return Layouts.paths(made[i], layout: options.layout, format: options.format)!
+        let all = Array(lowered.indices)
+        guard let aligned, var out = memo?.takePaths(options.layout, count: lowered.count) else {
+            var out = [[String]](repeating: [], count: lowered.count)
+            paths(all, lowered, previous, options: options, into: &out)
+            return out
         }
-        guard let aligned, var out = memo?.takePaths(options.layout, count: made.count) else { return made.indices.map(pathsOf) }
-        for i in made.indices where !(reused[i] && previous[i] === aligned[i]) { out[i] = pathsOf(i) }
+        let places = all.filter { !(lowered[$0].reused && previous[$0] === aligned[$0]) }
+        paths(places, places.map { lowered[$0] }, places.map { previous[$0] }, options: options, into: &out)
         return out
     }
 
-    /// Each server's objects' texts (YAML; nil for JSON): kept for reused servers, the rest
-    /// emitted together, on every core.
-    static func documents(_ made: [[KubeObject]], reused: [Bool], previous: [BuildMemo.Entry?], format: OutputFormat) throws -> [[String]]? {
-        guard format == .yaml else { return nil }
-        let fresh = made.indices.filter { !reused[$0] || previous[$0]?.documents == nil }
-        var texts = try Emit.documents(fresh.flatMap { made[$0] }, format: format)?[...] ?? []
-        var out = made.indices.map { previous[$0]?.documents ?? [] }
-        for i in fresh {
-            out[i] = Array(texts.prefix(made[i].count))
-            texts = texts.dropFirst(made[i].count)
+    /// The paths of the servers at `places` (`lowered` and `previous` theirs, in the same order),
+    /// written into `out` there: the entry's for a reused server built with the same layout, else made.
+    static func paths(_ places: [Int], _ lowered: [Lowered], _ previous: [BuildMemo.Entry?], options: BuildOptions,
+                      into out: inout [[String]]) {
+        for (k, i) in places.enumerated() {
+            if lowered[k].reused, let p = previous[k], p.layout == options.layout, let paths = p.paths {
+                out[i] = paths
+            } else {
+                out[i] = Layouts.paths(lowered[k].made, layout: options.layout, format: options.format)!
+            }
         }
+    }
+
+    /// Each server's objects' texts (YAML; nil for JSON).
+    static func documents(_ lowered: [Lowered], previous: [BuildMemo.Entry?], format: OutputFormat) throws -> [[String]]? {
+        guard format == .yaml else { return nil }
+        var out = [[String]](repeating: [], count: lowered.count)
+        try documents(Array(lowered.indices), lowered, previous, into: &out)
         return out
+    }
+
+    /// The texts of the servers at `places` (`lowered` and `previous` theirs, in the same
+    /// order), written into `out` there: the entry's for a reused server, the rest emitted
+    /// together, on every core.
+    static func documents(_ places: [Int], _ lowered: [Lowered], _ previous: [BuildMemo.Entry?], into out: inout [[String]]) throws {
+        var fresh: [Int] = []
+        for k in places.indices {
+            if lowered[k].reused, let texts = previous[k]?.documents { out[places[k]] = texts } else { fresh.append(k) }
+        }
+        var texts = try Emit.documents(fresh.flatMap { lowered[$0].made }, format: .yaml)?[...] ?? []
+        for k in fresh {
+            let count = lowered[k].made.count
+            out[places[k]] = Array(texts.prefix(count))
+            texts = texts.dropFirst(count)
+        }
     }
 }

@@ -20,41 +20,11 @@ import ExtcSyntax
 ///   grace period ending) is therefore found within that time, not at once.
 /// - Objects, cross-object findings and texts are reused only with the same material and format;
 ///   findings only when the server keeps the same objects after namespaces are shared out.
+/// - A build may look only at the servers whose parse changed and the volatile ones (`delta`),
+///   when every other entry is known to stand by the rules above without reading it: the same
+///   servers in the same order, no state directory changed, the same options, and every
+///   outcome younger than `certificateAge` (`Standing`).
 public final class BuildMemo {
-    /// A class: a build reads several fields of each of a thousand entries, never copying one.
-    final class Entry {
-        /// The spec file's parse the server came from; nil: the server is never reused.
-        let revision: Int?
-        let outcome: CertOutcome
-        /// The outcome said nothing (no diagnostic to say again).
-        let quiet: Bool
-        /// When the outcome was last made (not reused).
-        let checkedAt: Int
-        let tls: ServerTLS
-        let format: OutputFormat
-        let objects: [KubeObject]
-        /// The objects (indices into `objects`) the output carries after namespaces are shared out,
-        /// in output order (`Lowering.carried`).
-        let kept: [Int]
-        /// The Namespaces among `objects` (`Lowering.namespaces`).
-        let namespaces: [Int]
-        /// Those of them left out because an earlier server makes them.
-        let leftOut: [Int]
-        let checks: [Diagnostic]
-        let documents: [String]?
-        let layout: Layout
-        /// Each object's path in `layout` (`Layouts.paths`); nil for the stream.
-        let paths: [String]?
-
-        init(revision: Int?, outcome: CertOutcome, checkedAt: Int, tls: ServerTLS, format: OutputFormat, objects: [KubeObject],
-             kept: [Int], namespaces: [Int], leftOut: [Int], checks: [Diagnostic], documents: [String]?, layout: Layout, paths: [String]?) {
-            (self.revision, self.outcome, self.checkedAt, self.tls, self.format) = (revision, outcome, checkedAt, tls, format)
-            quiet = outcome.diagnostics.isEmpty
-            (self.objects, self.kept, self.namespaces, self.leftOut, self.checks) = (objects, kept, namespaces, leftOut, checks)
-            (self.documents, self.layout, self.paths) = (documents, layout, paths)
-        }
-    }
-
     /// What the last build reused: servers whose certificates were not checked again, and servers
     /// whose objects and text were kept, of `servers`.
     public struct Reuse: Sendable, Equatable {
@@ -68,6 +38,8 @@ public final class BuildMemo {
     }
 
     public private(set) var lastReuse = Reuse()
+    /// How many servers the last build looked at: all, or those a delta named.
+    public private(set) var lastLooked = 0
 
     /// How long a reused certificate outcome may stand before it is checked again, in seconds.
     public static let certificateAge = 60
@@ -76,12 +48,16 @@ public final class BuildMemo {
     private var entries: [String: Entry] = [:]
     /// The last build's servers, their names and entries, in program order.
     private var lastServers: [APIServer] = []
-    private var lastNames: [String] = []
+    private(set) var lastNames: [String] = []
     private var lastEntries: [Entry] = []
     /// The last build's paths in a directory layout, position by position as `lastEntries`
     /// (each server's objects' paths in that layout): carried to the next build, which changes
     /// the places of the servers it made anew and touches no other.
     private var lastPaths: (layout: Layout, paths: [[String]])?
+    /// The last build's results, position by position as `lastEntries`, and what says they
+    /// stand; taken by a delta, which gives them back changed.
+    private var columns: Columns?
+    private var summary: Standing?
     /// The last build's output, for the next to patch; taken (and so owned) by the build that uses it.
     private var assembly: Assembly?
     /// How many builds have been recorded.
@@ -95,6 +71,7 @@ public final class BuildMemo {
     public func reset() {
         entries.removeAll()
         (lastServers, lastNames, lastEntries, lastPaths) = ([], [], [], nil)
+        (columns, summary) = (nil, nil)
         assembly = nil
         changedStates.removeAll()
     }
@@ -104,9 +81,7 @@ public final class BuildMemo {
 
     /// The server's spec revision, or nil when it reads files besides its spec.
     func revision(of server: APIServer) -> Int? {
-        if case .files = server.certs.ca.value { return nil }
-        if server.volumes.contains(where: { if case .files = $0.source.value { return true } else { return false } }) { return nil }
-        return frontEnd.revision(of: server.span.file.path)
+        server.readsFiles ? nil : frontEnd.revision(of: server.span.file.path)
     }
 
     /// The last build's entry for this server, if its spec is the one that build saw.
@@ -159,13 +134,60 @@ public final class BuildMemo {
         return assembly
     }
 
-    /// This build's entries (in program order, as the output's servers) and output; servers that
-    /// are gone are dropped.
-    func record(_ new: [Entry], of servers: [APIServer], reuse: Reuse, assembly: Assembly, paths: [[String]]?) {
-        lastReuse = reuse
+    /// The places a build must look at when every other server's entry stands as the last build
+    /// left it (see the invariants): the servers that are not the very objects the last build
+    /// had there (their files were parsed again), and the volatile ones; sorted. nil: the build
+    /// looks at every server (servers added, removed or reordered, a state directory changed,
+    /// other options, `--rotate`, an outcome due to be checked again, or an entry with
+    /// cross-object findings, which the build would have to say again).
+    func delta(_ servers: [APIServer], options: BuildOptions, now: Int) -> [Int]? {
+        guard let s = summary, columns != nil, assembly != nil, options.rotate == .none, changedStates.isEmpty, s.withChecks.isEmpty,
+              (options.format, options.layout, options.includeSecrets) == (s.format, s.layout, s.includeSecrets),
+              servers.count == lastServers.count, now >= s.newest, now - s.oldest < Self.certificateAge else { return nil }
+        var changed: [Int] = []
+        for i in servers.indices where servers[i] !== lastServers[i] {
+            guard servers[i].name.value == lastNames[i] else { return nil }
+            changed.append(i)
+        }
+        return s.volatile.isEmpty ? changed : Set(changed + s.volatile).sorted()
+    }
+
+    /// The entry the last build made at `place`.
+    func lastEntry(at place: Int) -> Entry { lastEntries[place] }
+
+    /// The last build's columns, which the caller (a delta) now owns and gives back to `record`.
+    func takeColumns() -> Columns? {
+        defer { columns = nil }
+        return columns
+    }
+
+    /// A delta's build: the entries at `places` (sorted; `new` in the same order), the columns
+    /// taken and changed there, and its output. Every other place stands as it was.
+    func record(_ new: [Entry], at places: [Int], of servers: [APIServer], reuse: Reuse, columns: Columns, assembly: Assembly,
+                paths: [[String]]?) {
+        recordOutput(reuse, looked: places.count, assembly: assembly, paths: paths)
+        for (k, i) in places.enumerated() where new[k] !== lastEntries[i] {
+            entries[lastNames[i]] = new[k]
+            lastEntries[i] = new[k]
+        }
+        for i in places { lastServers[i] = servers[i] }
+        self.columns = columns
+        summary?.update(places, new)
+    }
+
+    private func recordOutput(_ reuse: Reuse, looked: Int, assembly: Assembly, paths: [[String]]?) {
+        (lastReuse, lastLooked) = (reuse, looked)
         lastPaths = paths.map { (assembly.layout, $0) }
         self.assembly = assembly
         generation = assembly.generation
+        changedStates.removeAll()
+    }
+
+    /// This build's entries (in program order, as the output's servers), its columns and output;
+    /// servers that are gone are dropped.
+    func record(_ new: [Entry], of servers: [APIServer], reuse: Reuse, options: BuildOptions, columns: Columns, assembly: Assembly,
+                paths: [[String]]?) {
+        recordOutput(reuse, looked: servers.count, assembly: assembly, paths: paths)
         let names = assembly.servers
         if names == lastNames {
             // The same servers: only the entries made anew change.
@@ -174,7 +196,10 @@ public final class BuildMemo {
             entries = Dictionary(minimumCapacity: names.count)
             for (name, entry) in zip(names, new) { entries[name] = entry }
         }
-        (lastServers, lastNames, lastEntries) = (servers, names, new)
-        changedStates.removeAll()
+        // The servers in an array of the memo's own (never the program's, which the compile's
+        // index keeps and changes in place), changed in place by a delta.
+        (lastServers, lastNames, lastEntries) = (servers.map { $0 }, names, new)
+        self.columns = columns
+        summary = Standing(new, options: options)
     }
 }

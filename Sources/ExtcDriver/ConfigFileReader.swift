@@ -9,10 +9,13 @@ enum ConfigFileReader {
     /// A ConfigMap's data may not exceed 1 MiB (etcd's object limit less room for metadata).
     static let limit = 1_000_000
 
-    static func read(_ program: Program) -> (ConfigFiles, [Diagnostic]) {
+    static func read(_ program: Program) -> (ConfigFiles, [Diagnostic]) { read(program.readers) }
+
+    /// The files of these servers' volumes, and a diagnostic for each that cannot be read.
+    static func read(_ servers: [APIServer]) -> (ConfigFiles, [Diagnostic]) {
         var out = ConfigFiles()
         var diagnostics: [Diagnostic] = []
-        for server in program.servers {
+        for server in servers {
             for v in server.volumes {
                 guard case .files(let paths) = v.source.value else { continue }
                 var files: [(key: String, text: String)] = []
@@ -46,7 +49,7 @@ enum ConfigFileReader {
     /// Every file the program's volumes name, for watch.
     static func paths(_ program: Program) -> [String] {
         var files: [String] = []
-        for s in program.servers where !s.volumes.isEmpty {
+        for s in program.readers {
             for v in s.volumes { if case .files(let paths) = v.source.value { files += paths.map { resolved($0, s) } } }
         }
         return files

@@ -161,7 +161,7 @@ public final class FrontEnd {
             checks[i] = c
         }
         last = Last(paths: paths, parsed: parsed, checks: checks, unsettled: unsettled)
-        let (program, checked) = Checker.combine(checks, index: crossIndex)
+        let (program, checked) = Checker.combine(checks, index: crossIndex, changed: look)
         return Result(parsed: parsed, program: program, diagnostics: checked.sortedBySource())
     }
 

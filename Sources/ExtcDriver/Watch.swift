@@ -276,7 +276,7 @@ public final class Watcher {
     /// Files a build reads besides the specs: CA files and the files of generated ConfigMaps.
     private func caFiles(_ program: Program) -> [String] {
         var files: [String] = []
-        for s in program.servers {
+        for s in program.readers {
             guard case .files(let cert, let key) = s.certs.ca.value else { continue }
             let dir = FileIO.directory(of: s.span.file.path)
             files += [FileIO.resolve(cert, relativeTo: dir), FileIO.resolve(key, relativeTo: dir)]

@@ -88,8 +88,51 @@ struct IncrementalTests {
         #expect(second.files[0].contents.contains("replicas: 7"))
         // s3 reads a config file, so it is never kept; s5 changed.
         #expect(specs.memo.lastReuse == BuildMemo.Reuse(servers: 12, certificates: 10, objects: 10))
+        // Only s5 and s3 were looked at: every other entry stands without being read.
+        #expect(specs.memo.lastLooked == 2)
         _ = try Self.expectSame(specs, "nothing changed")
         #expect(specs.memo.lastReuse == BuildMemo.Reuse(servers: 12, certificates: 11, objects: 11))
+        #expect(specs.memo.lastLooked == 1)
+    }
+
+    @Test("a build looks only at the saved spec's server while every other entry stands, and at all of them when one may not")
+    func looked() throws {
+        let specs = Specs()
+        _ = try specs.incremental()
+        #expect(specs.memo.lastLooked == 12)
+        specs.write(7, Specs.server(7, replicas: 4))
+        _ = try Self.expectSame(specs)
+        #expect(specs.memo.lastLooked == 2, "s7 and s3, which reads a file")
+        // The file s3 reads changes with no spec saved: s3 is looked at all the same.
+        Paths.write("answer: 43\n", to: "\(specs.dir)/specs/app.conf")
+        let read = try Self.expectSame(specs)
+        #expect(specs.memo.lastLooked == 1 && read.files[0].contents.contains("answer: 43"))
+        // A state directory changed, a minute gone, other options: every server is looked at.
+        specs.memo.stateChanged("\(specs.state)/elsewhere")
+        _ = try Self.expectSame(specs)
+        #expect(specs.memo.lastLooked == 12)
+        _ = try Self.expectSame(specs, now: Fixed.now + BuildMemo.certificateAge)
+        #expect(specs.memo.lastLooked == 12 && specs.memo.lastReuse.certificates == 0)
+        _ = try Self.expectSame(specs, now: Fixed.now + BuildMemo.certificateAge)
+        #expect(specs.memo.lastLooked == 1)
+        specs.options.layout = .dir
+        _ = try Self.expectSame(specs)
+        #expect(specs.memo.lastLooked == 12)
+        // A server added or removed: the places move.
+        specs.write(12, Specs.server(12))
+        _ = try Self.expectSame(specs)
+        #expect(specs.memo.lastLooked == 13)
+    }
+
+    @Test("a saved spec that moves its server to another namespace: the build looks at every server, and says what it issued once")
+    func regrouped() throws {
+        let specs = Specs()
+        _ = try specs.incremental()
+        specs.write(6, Specs.server(6).replacingOccurrences(of: "namespace ns6", with: "namespace ns0"))
+        let out = try Self.expectSame(specs)
+        #expect(specs.memo.lastLooked == 12, "who makes which Namespace is worked out again")
+        #expect(out.notes.filter { $0.contains("s6: issued a serving certificate for api6.ns0.svc") }.count == 1, "\(out.notes)")
+        #expect(!out.files[0].pieces.contains { $0.contains("name: ns6\n") }, "ns6 is no one's now")
     }
 
     @Test("every layout and format, with and without Secrets, gives a scratch build's files after an edit",
@@ -198,6 +241,7 @@ struct IncrementalTests {
         _ = try specs.incremental()
         var rng = FuzzTests.RNG(x: 0x1DC5_ED17)
         var present = Set(0..<10)
+        var deltas = 0
         for step in 0..<60 {
             let i = Int.random(in: 0..<12, using: &rng)
             var text = Specs.server(i, replicas: Int.random(in: 1...5, using: &rng))
@@ -215,7 +259,9 @@ struct IncrementalTests {
             specs.write(i, text)
             present.insert(i)
             _ = try Self.expectSame(specs, "step \(step): s\(i) edited")
+            if specs.memo.lastLooked < present.count { deltas += 1 }
         }
+        #expect(deltas >= 25, "most builds look only at the servers that changed")
     }
 
     @Test("a watch's compile reads again each settled file it is told was written, and keeps the rest as a compile from scratch finds them")
@@ -237,9 +283,36 @@ struct IncrementalTests {
         }
     }
 
-    @Test("names compared across files, kept between compiles: clashes made and mended in random files are found as a fresh compile finds them")
-    func crossFindings() throws {
+    @Test("a name one file gives up, another takes and the first takes back: the clash is found, each combine told only of its file")
+    func nameTakenBack() throws {
+        func check(_ i: Int, service: String? = nil) -> Checker.FileCheck {
+            let text = Specs.server(i).replacingOccurrences(of: "service api\(i)", with: "service \(service ?? "api\(i)")")
+            let (syntax, ds) = Parser.parse(SourceFile(path: "s\(i).ext", text: text))
+            #expect(ds.isEmpty)
+            return Checker.checkFile(syntax)
+        }
+        let index = Checker.CrossIndex()
+        var checks = (0..<3).map { check($0) }
+        _ = Checker.combine(checks, index: index)
+        func step(_ i: Int, service: String) -> [String] {
+            checks[i] = check(i, service: service)
+            let told = Checker.combine(checks, index: index, changed: [i]), fresh = Checker.combine(checks)
+            let codes = told.diagnostics.map(\.code.rawValue)
+            #expect(codes == fresh.diagnostics.map(\.code.rawValue), "s\(i) takes \(service)")
+            #expect(told.program?.servers.map(\.service.value) == fresh.program?.servers.map(\.service.value))
+            return codes
+        }
+        // s0 and s1 share ns0: their Services clash when they share a name.
+        #expect(step(0, service: "other").isEmpty)
+        #expect(step(1, service: "api0").isEmpty, "api0 is free now")
+        #expect(step(0, service: "api0") == [DiagnosticCode.duplicateService.rawValue])
+    }
+
+    @Test("names compared across files, kept between compiles: clashes and warnings made and mended in random files are found as a fresh compile finds them, told which file was written or not",
+          arguments: [false, true])
+    func crossFindings(told: Bool) throws {
         let specs = Specs(count: 8)
+        _ = try specs.frontEnd.compile(paths: specs.paths())
         var rng = FuzzTests.RNG(x: 0xC405_5E5)
         func render(_ r: FrontEnd.Result) -> [String] { r.diagnostics.map { "\($0.code) \($0.span.file.path):\($0.span.start) \($0.message)" } }
         for step in 0..<50 {
@@ -250,12 +323,15 @@ struct IncrementalTests {
             case 1: text = text.replacingOccurrences(of: "group g\(i).", with: "group g\(j).")
             case 2: text = text.replacingOccurrences(of: "namespace ns\(i == 1 ? 0 : i); service api\(i)", with: "namespace ns\(j); service api\(j)")
             case 3: text = text.replacingOccurrences(of: "  resource", with: "  user-roles { view shared:view }\n  resource")
+            case 4: text = text.replacingOccurrences(of: "/s\(i):v1", with: "/s\(i)")  // W0001, the file's own finding
             default: break
             }
             specs.write(i, text)
-            let kept = try specs.frontEnd.compile(paths: specs.paths()), fresh = try FrontEnd().compile(paths: specs.paths())
+            let kept = try specs.frontEnd.compile(paths: specs.paths(), touched: told ? ["s\(i).ext"] : nil)
+            let fresh = try FrontEnd().compile(paths: specs.paths())
             #expect(render(kept) == render(fresh), "step \(step): s\(i) written")
             #expect(kept.program?.servers.map(\.name.value) == fresh.program?.servers.map(\.name.value))
+            #expect(kept.program?.readers.map(\.name.value) == fresh.program?.readers.map(\.name.value), "s3 reads a file")
         }
     }
 }
