@@ -28,14 +28,7 @@ extension Checker {
             guard valid else { return false }
             valid = false
             let (gone, added) = Self.difference(files, checks)
-            for f in gone {
-                for (s, k) in zip(f.servers, f.keys) { tables.remove(s, k) }
-            }
-            var bag = DiagnosticBag()
-            for f in added {
-                for (s, k) in zip(f.servers, f.keys) { tables.add(s, k, &bag) }
-            }
-            guard bag.items.isEmpty else { return false }
+            guard exchange(gone, added) else { return false }
             if files.count == checks.count { reorder(gone, added) } else { programOrder = nil }
             (files, valid) = (checks.map { $0 }, true)
             (noisy, reading) = Self.marks(files)
@@ -51,20 +44,13 @@ extension Checker {
             valid = false
             let places = changed.filter { files[$0] !== checks[$0] }
             let (gone, added) = (places.map { files[$0] }, places.map { checks[$0] })
-            for f in gone {
-                for (s, k) in zip(f.servers, f.keys) { tables.remove(s, k) }
-            }
-            var bag = DiagnosticBag()
-            for f in added {
-                for (s, k) in zip(f.servers, f.keys) { tables.add(s, k, &bag) }
-            }
-            guard bag.items.isEmpty else { return nil }
+            guard exchange(gone, added) else { return nil }
             reorder(gone, added)
             guard programOrder != nil else { return nil }
             for p in places { files[p] = checks[p] }
             let marked = Self.marks(places.map { checks[$0] })
-            noisy = Self.merged(noisy, marked.noisy.map { places[$0] }, replacing: places)
-            reading = Self.merged(reading, marked.reading.map { places[$0] }, replacing: places)
+            noisy = noisy.places(without: places, adding: marked.noisy.map { places[$0] })
+            reading = reading.places(without: places, adding: marked.reading.map { places[$0] })
             valid = true
             return programOrder
         }
@@ -79,11 +65,17 @@ extension Checker {
             reading.flatMap { files[$0].servers.filter(\.readsFiles) }.sorted { position[$0.name.value]! < position[$1.name.value]! }
         }
 
-        /// `list` without `places`, with `new` (a subset of them), sorted.
-        static func merged(_ list: [Int], _ new: [Int], replacing places: [Int]) -> [Int] {
-            if list.isEmpty { return new }
-            let gone = Set(places)
-            return (list.filter { !gone.contains($0) } + new).sorted()
+        /// Takes the names of the checks `gone` out of the tables and puts those of `added` in;
+        /// false when one of them clashes (the tables then hold a name twice: no longer exact).
+        private func exchange(_ gone: [FileCheck], _ added: [FileCheck]) -> Bool {
+            for f in gone {
+                for (s, k) in zip(f.servers, f.keys) { tables.remove(s, k) }
+            }
+            var bag = DiagnosticBag()
+            for f in added {
+                for (s, k) in zip(f.servers, f.keys) { tables.add(s, k, &bag) }
+            }
+            return bag.items.isEmpty
         }
 
         /// The program order with each changed file's servers in the places of those it had

@@ -86,15 +86,8 @@ extension BuildMemo {
                 if e.volatile { volatileNow.append(i) } else { (oldest, newest) = (min(oldest, e.checkedAt), max(newest, e.checkedAt)) }
                 if !e.checks.isEmpty { checkedNow.append(i) }
             }
-            volatile = Self.merged(volatile, replacing: places, with: volatileNow)
-            withChecks = Self.merged(withChecks, replacing: places, with: checkedNow)
-        }
-
-        /// `list` without `places`, with `new` (a subset of `places`), sorted.
-        static func merged<P: Collection<Int>>(_ list: [Int], replacing places: P, with new: [Int]) -> [Int] {
-            if list.isEmpty { return new }
-            let gone = Set(places)
-            return (list.filter { !gone.contains($0) } + new).sorted()
+            volatile = volatile.places(without: places, adding: volatileNow)
+            withChecks = withChecks.places(without: places, adding: checkedNow)
         }
     }
 }
