@@ -138,12 +138,14 @@ public final class BuildMemo {
     /// left it (see the invariants): the servers that are not the very objects the last build
     /// had there (their files were parsed again), and the volatile ones; sorted. nil: the build
     /// looks at every server (servers added, removed or reordered, a state directory changed,
-    /// other options, `--rotate`, an outcome due to be checked again, or an entry with
-    /// cross-object findings, which the build would have to say again).
+    /// other options, `--rotate`, an outcome due to be checked again, an entry with cross-object
+    /// findings, which the build would have to say again, or no last output, columns or paths
+    /// to change: a build that took them stopped before it gave them back).
     func delta(_ servers: [APIServer], options: BuildOptions, now: Int) -> [Int]? {
         guard let s = summary, columns != nil, assembly != nil, options.rotate == .none, changedStates.isEmpty, s.withChecks.isEmpty,
               (options.format, options.layout, options.includeSecrets) == (s.format, s.layout, s.includeSecrets),
-              servers.count == lastServers.count, now >= s.newest, now - s.oldest < Self.certificateAge else { return nil }
+              servers.count == lastServers.count, now >= s.newest, now - Self.certificateAge < s.oldest,
+              options.layout == .stream || lastPaths?.layout == options.layout else { return nil }
         var changed: [Int] = []
         for i in servers.indices where servers[i] !== lastServers[i] {
             guard servers[i].name.value == lastNames[i] else { return nil }
