@@ -42,7 +42,8 @@ public final class LayoutMirror {
     public private(set) lazy var subdirectories: Set<String> = Self.subdirectories(of: files)
 
     public static func subdirectories(of files: [OutputFile]) -> Set<String> {
-        Set(files.map(\.name).filter { $0.contains("/") }.map { FileIO.directory(of: $0) })
+        // Bytes, not Characters: a set of 14,000 names is looked through whenever names change.
+        Set(files.lazy.map(\.name).filter { $0.utf8.contains(UInt8(ascii: "/")) }.map { FileIO.directory(of: $0) })
     }
 
     private lazy var index: [String: Int] = Dictionary(files.indices.map { (files[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -62,9 +63,11 @@ public final class LayoutMirror {
 
     /// Writes what differs between the last write and `new`: changed files (each replaced
     /// atomically, not synced: the watch's first build rewrites whatever a crash left), removed
-    /// ones, then the records if the names changed. Nil, having written nothing, when this needs
-    /// what only a full write does: a `.gitignore` that changed (it is merged with the user's),
-    /// Secrets left out where they were not (or the reverse), or a new subdirectory.
+    /// ones, then the records if the names changed. A `.gitignore` that changed (Secrets added or
+    /// gone) is merged with the one there, as a full write merges it, and written so that it
+    /// covers every key file at every moment (`writeIgnore`). Nil, having written nothing, when
+    /// this needs what only a full write does: Secrets left out where they were not (or the
+    /// reverse), or a new subdirectory.
     /// `changes`: when `new` is the build after `from` with only the files at `places` made
     /// again (names and order as they were), and these files are from `from`, only those places
     /// are compared.
@@ -77,17 +80,20 @@ public final class LayoutMirror {
         }
         self.generation = generation
         let (changed, removed, sameNames) = difference(new)
-        if changed.contains(where: { new[$0].name == ".gitignore" }) { return nil }
         let known = subdirectories
         if changed.contains(where: { new[$0].name.contains("/") && !known.contains(FileIO.directory(of: new[$0].name)) }) { return nil }
         var report = WriteReport()
         expected = [:]  // the last update's events were all read before this one (the owner drains first)
-        for i in changed { try write(new[i], into: &report) }
+        let ignore = changed.first { new[$0].name == ".gitignore" }
+        var finalIgnore: String? = nil
+        if let ignore { finalIgnore = try writeIgnore(new[ignore].contents, into: &report) }
+        for i in changed where i != ignore { try write(new[i], into: &report) }
         for name in removed where FileIO.kind("\(directory)/\(name)") != nil {
             try FileIO.remove("\(directory)/\(name)")
             expect(name)
             report.removed.append(name)
         }
+        if let finalIgnore { try writeIgnoreText(finalIgnore) }
         if !sameNames { try writeRecords(new) }
         files = new
         if !sameNames {
@@ -120,6 +126,24 @@ public final class LayoutMirror {
         return report
     }
 
+    /// The build's `.gitignore` (`ours`) merged with the one there (`GitIgnore.merge`). Written
+    /// before any other file, it covers the key files there now and those to come (the lines
+    /// of both: a Secret written next is ignored before it exists, one removed next stays
+    /// ignored until it is gone). Returns the merged text when that drops lines, for the caller
+    /// to write once the removed files are gone.
+    private func writeIgnore(_ ours: String, into report: inout WriteReport) throws -> String? {
+        let there = (try? FileIO.read("\(directory)/.gitignore")).map { String(decoding: $0, as: UTF8.self) }
+        let merged = GitIgnore.merge(ours, into: there)
+        let covering = GitIgnore.covering(merged, there)
+        try writeIgnoreText(covering)
+        report.written.append(".gitignore")
+        return covering == merged ? nil : merged
+    }
+
+    private func writeIgnoreText(_ text: String) throws {
+        expect(".gitignore", try FileIO.writeNotSynced(pieces: [text], to: "\(directory)/.gitignore", mode: 0o644))
+    }
+
     /// One file replaced atomically (not synced), and the events it causes expected.
     private func write(_ f: OutputFile, into report: inout WriteReport) throws {
         expect(f.name, try FileIO.writeNotSynced(pieces: f.pieces, to: "\(directory)/\(f.name)", mode: f.sensitive ? 0o600 : 0o644))
@@ -138,7 +162,8 @@ public final class LayoutMirror {
             guard let j = index[new[i].name] else { return true }
             return files[j].sensitive != new[i].sensitive || files[j].pieces != new[i].pieces
         }
-        let kept = Set(new.map(\.name))
+        // A `.gitignore` is never removed (it may be the user's too), as a full write leaves it.
+        let kept = Set(new.map(\.name) + [".gitignore"])
         return (changed, files.map(\.name).filter { !kept.contains($0) }, false)
     }
 

@@ -14,6 +14,18 @@ public enum GitIgnore {
     }
 }
 
+extension GitIgnore {
+    /// `text` with every pattern of `other` it lacks appended: a file that ignores what either
+    /// ignores (`text` itself when `other` is nil or adds nothing).
+    public static func covering(_ text: String, _ other: String?) -> String {
+        guard let other else { return text }
+        let have = Set(text.split(separator: "\n").map { $0.trimmingCharacters(in: " ") })
+        let missing = other.split(separator: "\n").filter { !$0.hasPrefix("#") && !have.contains($0.trimmingCharacters(in: " ")) }
+        if missing.isEmpty { return text }
+        return text + (text.hasSuffix("\n") || text.isEmpty ? "" : "\n") + missing.map { "\($0)\n" }.joined()
+    }
+}
+
 extension Substring {
     fileprivate func trimmingCharacters(in set: String) -> String {
         var s = self

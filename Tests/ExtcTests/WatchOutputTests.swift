@@ -57,8 +57,10 @@ struct WatchOutputTests {
         defer { close(directory) }
         #expect(Self.differences(Self.snapshot(w.out), Self.reference(w, extraArgs)) == [])
         Paths.write("my own notes\n", to: "\(w.out)/NOTES.md")
-        // Text only; then a new version (an APIService file more, records change); then back.
-        let edits = [WatchTests.replicas(3), Self.withVersions("v1alpha1 v1beta1", replicas: 3), Self.withVersions("v1beta1", replicas: 4)]
+        // Text only; then a new version (an APIService file more, records change); then back;
+        // then storage (Secrets more: the `.gitignore` changes too), and back (Secrets gone).
+        let edits = [WatchTests.replicas(3), Self.withVersions("v1alpha1 v1beta1", replicas: 3), Self.withVersions("v1beta1", replicas: 4),
+                     Self.withStorage, Self.minimal]
         for (n, text) in edits.enumerated() {
             w.atomicSave(text)
             #expect(w.waitForRebuilds(n + 2), "\(w.stderrText)")
@@ -67,8 +69,35 @@ struct WatchOutputTests {
             #expect(Self.differences(Self.snapshot(w.out), expected) == [], "after edit \(n + 1): \(w.stderrText)")
             #expect(Self.same(directory, w.out), "edit \(n + 1) was written in place, not by publishing a new set")
         }
-        #expect(w.file("14-apiservice.v1beta1.hello.example.com.yaml").contains("v1beta1"))
-        #expect(!FileManager.default.fileExists(atPath: "\(w.out)/14-apiservice.v1alpha1.hello.example.com.yaml"))
+        #expect(w.file("14-apiservice.v1alpha1.hello.example.com.yaml").contains("v1alpha1"))
+        #expect(!FileManager.default.fileExists(atPath: "\(w.out)/14-apiservice.v1beta1.hello.example.com.yaml"))
+        #expect(w.leftovers().isEmpty)
+    }
+
+    static let withStorage = minimal.replacingOccurrences(of: "  resource", with: "  storage sidecar\n  resource")
+
+    @Test("a `.gitignore` of the user's own: Secrets added and removed are written in place, their names merged in and the user's kept; never removed")
+    func userIgnore() throws {
+        let w = try WatchSession(spec: Self.minimal)
+        #expect(w.waitForRebuilds(1), "\(w.stderrText)")
+        let ignore = "\(w.out)/.gitignore"
+        Paths.write("*.log\n", to: ignore)  // another hand: the next build writes the set whole
+        w.atomicSave(WatchTests.replicas(3))
+        #expect(w.waitForRebuilds(2), "\(w.stderrText)")
+        let directory = open(w.out, O_RDONLY | O_DIRECTORY)
+        defer { close(directory) }
+        let managed = Self.minimal.replacingOccurrences(of: "  resource", with: "  certs { ca cert-manager }\n  resource")
+        for (n, text) in [Self.withStorage, Self.minimal, managed].enumerated() {
+            w.atomicSave(text)
+            #expect(w.waitForRebuilds(n + 3), "\(w.stderrText)")
+            #expect(Self.same(directory, w.out), "edit \(n + 1) was written in place: \(w.stderrText)")
+            let lines = Set(Paths.read(ignore).split(separator: "\n").map(String.init))
+            #expect(lines.contains("*.log"), "edit \(n + 1): the user's line is kept")
+            let keys = Paths.read("\(w.out)/.extc-secret-files").split(separator: "\n").filter { !$0.hasPrefix("#") }
+            #expect(keys.allSatisfy { lines.contains("/\($0)") }, "edit \(n + 1): every key file is ignored: \(keys) \(lines)")
+        }
+        #expect(Paths.read(ignore).contains("etcd"), "a user's file keeps what extc added")
+        #expect(!FileManager.default.fileExists(atPath: "\(w.out)/05-secret.hello.hello-tls.yaml"), "cert-manager's build has no key file")
         #expect(w.leftovers().isEmpty)
     }
 
