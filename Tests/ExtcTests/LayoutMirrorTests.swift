@@ -38,30 +38,37 @@ struct LayoutMirrorTests {
         return out
     }
 
-    @Test("random layouts written in place by a mirror leave what full writes leave, a user's .gitignore or not", arguments: [false, true])
-    func againstFullWrites(userIgnore: Bool) throws {
+    @Test("random layouts written in place by a mirror leave what full writes leave, a user's .gitignore or not, with Secrets or without",
+          arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func againstFullWrites(userIgnore: Bool, withhold: Bool) throws {
         let root = Paths.temporaryDirectory("extc-mirror")
         defer { Paths.cleanUp(root) }
         let (mirrored, full) = ("\(root)/mirrored", "\(root)/full")
         for dir in [mirrored, full] where userIgnore { Paths.write("*.log\n", to: "\(dir)/.gitignore") }
-        var rng = FuzzTests.RNG(x: userIgnore ? 0x61D1 : 0x61D0)
-        var files = Self.layout(&rng, step: 0)
-        for dir in [mirrored, full] { _ = try OutputWriter.write(files, toDirectory: dir) }
-        var mirror = try #require(LayoutMirror(verifying: files, in: mirrored, withheld: nil))
+        var rng = FuzzTests.RNG(x: 0x61D0 + (userIgnore ? 1 : 0) + (withhold ? 2 : 0))
+        // Without Secrets (`--no-secrets`) the key files are left out and named as withheld.
+        func split(_ all: [OutputFile]) -> ([OutputFile], [String]?) {
+            withhold ? (all.filter { !$0.sensitive }, all.filter(\.sensitive).map(\.name)) : (all, nil)
+        }
+        var all = Self.layout(&rng, step: 0)
+        var (files, withheld) = split(all)
+        for dir in [mirrored, full] { _ = try OutputWriter.write(files, toDirectory: dir, withheld: withheld) }
+        var mirror = try #require(LayoutMirror(verifying: files, in: mirrored, withheld: withheld))
         var inPlace = 0
         for step in 1...60 {
-            files = Self.layout(&rng, step: step)
-            if try mirror.update(files, withheld: nil) != nil {
+            all = Self.layout(&rng, step: step)
+            (files, withheld) = split(all)
+            if try mirror.update(files, withheld: withheld) != nil {
                 inPlace += 1
             } else {
-                _ = try OutputWriter.write(files, toDirectory: mirrored)
-                mirror = try #require(LayoutMirror(verifying: files, in: mirrored, withheld: nil))
+                _ = try OutputWriter.write(files, toDirectory: mirrored, withheld: withheld)
+                mirror = try #require(LayoutMirror(verifying: files, in: mirrored, withheld: withheld))
             }
-            _ = try OutputWriter.write(files, toDirectory: full)
+            _ = try OutputWriter.write(files, toDirectory: full, withheld: withheld)
             let (a, b) = (Self.snapshot(mirrored), Self.snapshot(full))
             #expect(a == b, "step \(step): \(Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted())")
             let ignored = Set(Paths.read("\(mirrored)/.gitignore").split(separator: "\n").map(String.init))
-            #expect(files.filter(\.sensitive).allSatisfy { ignored.contains("/\($0.name)") }, "step \(step): a key file not ignored")
+            #expect(all.filter(\.sensitive).allSatisfy { ignored.contains("/\($0.name)") }, "step \(step): a key file not ignored")
             #expect(!userIgnore || ignored.contains("*.log"), "step \(step): the user's line is gone")
         }
         #expect(inPlace == 60, "every step written in place (no new subdirectory, Secrets never left out)")
