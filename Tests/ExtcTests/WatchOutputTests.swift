@@ -58,9 +58,10 @@ struct WatchOutputTests {
         #expect(Self.differences(Self.snapshot(w.out), Self.reference(w, extraArgs)) == [])
         Paths.write("my own notes\n", to: "\(w.out)/NOTES.md")
         // Text only; then a new version (an APIService file more, records change); then back;
-        // then storage (Secrets more: the `.gitignore` changes too), and back (Secrets gone).
+        // then storage (Secrets more: the `.gitignore` changes too), and back (Secrets gone: it is
+        // written twice); then a field, in place only if the watch expected all those writes' events.
         let edits = [WatchTests.replicas(3), Self.withVersions("v1alpha1 v1beta1", replicas: 3), Self.withVersions("v1beta1", replicas: 4),
-                     Self.withStorage, Self.minimal]
+                     Self.withStorage, Self.minimal, WatchTests.replicas(2)]
         for (n, text) in edits.enumerated() {
             w.atomicSave(text)
             #expect(w.waitForRebuilds(n + 2), "\(w.stderrText)")
