@@ -34,9 +34,7 @@ extension Builder {
             Lowered(look[k], previous: previous[k], known: known[k], outcome: outcomes[k], format: options.format, files: configFiles)
         }
         let last = places.map(memo.lastEntry(at:))
-        let standing = lowered.indices.allSatisfy { k in
-            lowered[k].namespaces == last[k].namespaces && lowered[k].namespaces.allSatisfy { lowered[k].made[$0].name == last[k].objects[$0].name }
-        }
+        let standing = lowered.indices.allSatisfy { k in Self.makesNamespaces(lowered[k].made, lowered[k].namespaces, as: last[k]) }
         guard standing else { return .regroup(Dictionary(uniqueKeysWithValues: outcomes.map { (places[$0.key], $0.value) })) }
         let carried = lowered.indices.map { k in
             Lowering.carried([lowered[k].made], namespaces: [lowered[k].namespaces], leftOut: [last[k].leftOut]) { _, leftOut in

@@ -145,10 +145,15 @@ public enum Builder {
                         last: [BuildMemo.Entry]?) -> [[Int]]? {
         guard let last, last.count == made.count else { return nil }
         for i in made.indices where !(reused[i] && previous[i] === last[i]) {
-            let before = last[i]
-            guard namespaces[i] == before.namespaces, namespaces[i].allSatisfy({ made[i][$0].name == before.objects[$0].name }) else { return nil }
+            guard makesNamespaces(made[i], namespaces[i], as: last[i]) else { return nil }
         }
         return last.map(\.leftOut)
+    }
+
+    /// Whether a server's objects have their Namespaces at the places, and with the names, that
+    /// an entry's had: then who shares which Namespace stands as that build worked it out.
+    static func makesNamespaces(_ made: [KubeObject], _ namespaces: [Int], as before: BuildMemo.Entry) -> Bool {
+        namespaces == before.namespaces && namespaces.allSatisfy { made[$0].name == before.objects[$0].name }
     }
 
     /// The PEM text one server's objects carry.

@@ -6,23 +6,27 @@ public enum GitIgnore {
     /// patterns it lacks appended under a comment.
     public static func merge(_ ours: String, into existing: String?) -> String {
         guard let existing, !existing.isEmpty, !existing.hasPrefix(header) else { return ours }
-        let have = Set(existing.split(separator: "\n").map { $0.trimmingCharacters(in: " ") })
-        let missing = ours.split(separator: "\n").filter { !$0.hasPrefix("#") && !have.contains(String($0)) }
-        if missing.isEmpty { return existing }
-        return existing + (existing.hasSuffix("\n") ? "" : "\n") + "# Added by extc: what holds private keys\n"
-            + missing.map { "\($0)\n" }.joined()
+        return appending(patterns(of: ours, missingFrom: existing), to: existing, under: "# Added by extc: what holds private keys")
     }
-}
 
-extension GitIgnore {
     /// `text` with every pattern of `other` it lacks appended: a file that ignores what either
     /// ignores (`text` itself when `other` is nil or adds nothing).
     public static func covering(_ text: String, _ other: String?) -> String {
         guard let other else { return text }
-        let have = Set(text.split(separator: "\n").map { $0.trimmingCharacters(in: " ") })
-        let missing = other.split(separator: "\n").filter { !$0.hasPrefix("#") && !have.contains($0.trimmingCharacters(in: " ")) }
-        if missing.isEmpty { return text }
-        return text + (text.hasSuffix("\n") || text.isEmpty ? "" : "\n") + missing.map { "\($0)\n" }.joined()
+        return appending(patterns(of: other, missingFrom: text), to: text, under: nil)
+    }
+
+    /// The lines of `text` that are patterns (not comments) `other` lacks (lines compared trimmed).
+    private static func patterns(of text: String, missingFrom other: String) -> [Substring] {
+        let have = Set(other.split(separator: "\n").map { $0.trimmingCharacters(in: " ") })
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") && !have.contains($0.trimmingCharacters(in: " ")) }
+    }
+
+    /// `text` with `lines` added at its end, under `comment` if one is given; `text` when there are none.
+    private static func appending(_ lines: [Substring], to text: String, under comment: String?) -> String {
+        if lines.isEmpty { return text }
+        let separator = text.isEmpty || text.hasSuffix("\n") ? "" : "\n"
+        return text + separator + (comment.map { "\($0)\n" } ?? "") + lines.map { "\($0)\n" }.joined()
     }
 }
 
