@@ -68,6 +68,12 @@ extension CertBackend {
     public func preflight(_ server: APIServer) -> [Diagnostic] {
         var out: [Diagnostic] = []
         if case .files(let cert, let key) = server.certs.ca.value { _ = fileCA(server, cert, key, &out) }
+        if StateDirectory.keepsState(server), let blocker = state.blocker(for: server) {
+            // What the build's mkdir would meet (E0306 there too).
+            out.append(Diagnostic(.stateUnusable, "certificate state for `\(server.name.value)`: \(blocker) is not a directory", at: server.span,
+                                  note: "for this apiserver", help: "check the state directory's permissions, or pass --state DIR"))
+            return out
+        }
         guard server.certs.ca.value.isLocal || server.storage != nil, FileIO.isDirectory(state.directory(for: server)) else { return out }
         do { try state.claim(for: server, write: false) } catch let e as StateDirectory.Claimed {
             out.append(Diagnostic(.stateOwnedByOtherSpec, "\(e)", at: server.name.span, note: "this apiserver's state",

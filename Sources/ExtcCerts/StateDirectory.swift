@@ -7,11 +7,15 @@ import Glibc
 
 /// Where a server's key material lives between builds:
 ///
-///     <root>/.gitignore          keys and machine-local files; the certificates may be committed
-///     <root>/<server>/ca.crt     generated CA (mode 0644)
-///     <root>/<server>/ca.key     its key (0600)
-///     <root>/<server>/tls.crt    serving certificate (0644)
-///     <root>/<server>/tls.key    its key (0600)
+///     <root>/.gitignore               keys and machine-local files; the certificates may be committed
+///     <root>/.lock                    the build's lock (`StateLock`)
+///     <root>/<server>/ca.crt, ca.key  generated serving CA (certificates 0644, keys 0600)
+///     <root>/<server>/tls.crt, .key   serving certificate
+///     <root>/<server>/etcd-ca.*       with `storage`: the etcd CA, and its leaves
+///     <root>/<server>/etcd-{server,peer,client}.*
+///     <root>/<server>/ca-next.*, ca-previous.*, rotation   a CA rotation in progress (`CARotation`)
+///     <root>/<server>/.spec           the spec the state belongs to (`claim`)
+///     <root>/<server>/.verified       facts learned about these exact files (`StateCache`)
 ///
 /// The root is `.extc/` beside the spec file, or `--state DIR`. Directories are 0700.
 public struct StateDirectory: Sendable {
@@ -38,6 +42,18 @@ public struct StateDirectory: Sendable {
     /// The roots a build of these servers writes into, sorted, each once.
     public func roots(for servers: [APIServer]) -> [String] {
         Set(servers.filter(Self.keepsState).map(root(for:))).sorted()
+    }
+
+    /// The first path on the way to a server's directory that exists but is not a directory (a
+    /// build could not make the directory there); nil when the way is clear.
+    func blocker(for server: APIServer) -> String? {
+        var path = directory(for: server)
+        while !FileIO.exists(path) {
+            let parent = FileIO.directory(of: path)
+            if parent == path { return nil }
+            path = parent
+        }
+        return FileIO.isDirectory(path) ? nil : path
     }
 
     /// The spec a server's state belongs to is recorded in `<dir>/.spec`. Another spec claiming

@@ -86,8 +86,9 @@ public struct ServingDialect: Sendable {
     public let portFlag: Located<String>
     public let certFlag: Located<String>
     public let keyFlag: Located<String>
-    /// `cert-dir PATH [CERT KEY]`: mount the serving Secret at PATH, its files named CERT and KEY,
-    /// and pass `--cert-dir=PATH` instead of the cert and key flags.
+    /// `cert-dir PATH [CERT KEY] [FLAG | none]`: mount the serving Secret at PATH, its files named
+    /// CERT and KEY, and pass `FLAG=PATH` (`--cert-dir`; none with `none`) instead of the cert and
+    /// key flags.
     public let certDir: CertDir?
     public let readiness: Located<String>
     public let liveness: Located<String>

@@ -53,20 +53,28 @@ extension ServerChecker {
                               timeout: timeout ?? storage.map { Located(Self.storageProbeTimeout, $0.span) })
     }
 
-    /// `cert-dir PATH [CERT KEY] [FLAG | none]`: defaults `tls.crt tls.key --cert-dir`.
+    /// `cert-dir PATH [CERT KEY] [FLAG | none]`: defaults `tls.crt tls.key --cert-dir`. Two values
+    /// are PATH and the flag (file names come in pairs).
     private mutating func checkCertDir(_ e: Entry) -> ServingDialect.CertDir? {
         guard let path = checkMountPath(e.args[0]) else { return nil }
         let names = e.args.count >= 3 ? (e.args[1].text, e.args[2].text) : ("tls.crt", "tls.key")
-        if e.args.count == 2 || !Names.isConfigMapKey(names.0) || !Names.isConfigMapKey(names.1) || names.0 == names.1 {
+        let flagValue: Value? = e.args.count == 2 || e.args.count == 4 ? e.args[e.args.count - 1] : nil
+        if e.args.count == 2, let v = flagValue, v.text != "none", !v.text.hasPrefix("-") {
+            error(.invalidValue, "`cert-dir` takes a directory, then optionally the certificate's and key's file names (both) and the flag",
+                  v.span, note: "a file name without the other, or not a flag",
+                  help: "write `cert-dir /certs apiserver.crt apiserver.key`, or a flag: `cert-dir /certs --cert-dir`")
+            return nil
+        }
+        if !Names.isConfigMapKey(names.0) || !Names.isConfigMapKey(names.1) || names.0 == names.1 {
             error(.invalidValue, "`cert-dir` takes a directory, then optionally the certificate's and key's file names and the flag",
-                  e.args.count == 2 ? e.args[1].span : e.span, note: "malformed cert-dir",
+                  e.span, note: "malformed cert-dir",
                   help: "write `cert-dir /var/run/serving-cert`, or `cert-dir /certs apiserver.crt apiserver.key --cert-dir`")
             return nil
         }
         var flag: String? = "--cert-dir"
-        if e.args.count == 4 { flag = e.args[3].text == "none" ? nil : e.args[3].text }
-        if let f = flag, !f.hasPrefix("-") || f.contains("=") {
-            error(.invalidValue, "`\(f)` is not a flag name", e.args[3].span, note: "not a flag", help: "write a flag such as `--cert-dir`, or `none`")
+        if let v = flagValue { flag = v.text == "none" ? nil : v.text }
+        if let f = flag, let v = flagValue, !f.hasPrefix("-") || f.contains("=") {
+            error(.invalidValue, "`\(f)` is not a flag name", v.span, note: "not a flag", help: "write a flag such as `--cert-dir`, or `none`")
             return nil
         }
         return ServingDialect.CertDir(path: path, certFile: names.0, keyFile: names.1, flag: flag)

@@ -66,6 +66,11 @@ public struct Commands {
         diagnostics = diagnostics.sortedBySource()
         console.report(diagnostics)
         console.summary(diagnostics)
+        if let program = result.program, program.servers.isEmpty, status == .success {
+            console.error("the specs define no apiserver, so a build would have nothing to build")
+            return .specErrors
+        }
+        if diagnostics.contains(where: { $0.code == .stateUnusable }) { return .ioError }  // as a build exits
         if diagnostics.contains(where: \.isError) { return status == .success ? .specErrors : status }
         if denyWarnings, !diagnostics.isEmpty {
             console.error("warnings are denied (--deny warnings)")
@@ -121,9 +126,15 @@ public struct Commands {
     /// With `--check --diff`: what would change in one file, as a unified diff on stdout. A file
     /// holding private keys is named, never shown.
     private func showChange(_ path: String, _ file: OutputFile) {
-        if file.sensitive { Console.out("--- \(path)\n+++ \(path) (built)\n(holds private keys: not shown)\n"); return }
+        showDiff(path, to: file.contents, label: "(built)", sensitive: file.sensitive)
+    }
+
+    /// The unified diff from the file at `path` to `new`; of a file that holds or may hold keys,
+    /// only the header (neither side is ever printed).
+    private func showDiff(_ path: String, to new: String, label: String, sensitive: Bool) {
+        if sensitive { Console.out("--- \(path)\n+++ \(path) \(label)\n(holds private keys: not shown)\n"); return }
         let old = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        Console.out(LineDiff.unified(old, file.contents, path: path, label: "(built)"))
+        Console.out(LineDiff.unified(old, new, path: path, label: label))
     }
 
     private func write(_ output: BuildOutput, to target: OutputTarget, check: Bool, showDiff: Bool = false) -> ExitStatus {
@@ -155,7 +166,7 @@ public struct Commands {
                     }
                     for f in report.removed {
                         console.error("\(dir)/\(f) is no longer produced by the spec")
-                        if showDiff { Console.out(LineDiff.unified((try? FileIO.read("\(dir)/\(f)")).map { String(decoding: $0, as: UTF8.self) } ?? "", "", path: "\(dir)/\(f)", label: "(no longer built)")) }
+                        if showDiff { self.showDiff("\(dir)/\(f)", to: "", label: "(no longer built)", sensitive: report.removedSecrets.contains(f)) }
                     }
                     return .drift
                 }

@@ -149,6 +149,9 @@ public struct WriteReport: Sendable, Equatable {
     public var written: [String] = []
     public var unchanged: [String] = []
     public var removed: [String] = []
+    /// Those of `removed` that may hold keys (listed in the record of key files, or private to
+    /// their owner): a `--check --diff` names them and never shows them.
+    public var removedSecrets: Set<String> = []
 
     public var changed: Bool { !written.isEmpty || !removed.isEmpty }
 }

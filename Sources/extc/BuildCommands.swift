@@ -7,7 +7,7 @@ extension Layout: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}
 extension Rotation: ExpressibleByArgument {}
 
-/// Output and certificate options shared by `build` and `watch`.
+/// Output and certificate options shared by `build` and `watch` (`--stdin-filename` is build's).
 struct OutputOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the output to this file (stream) or directory (dir, kustomize).", valueName: "path"))
     var output: String?
@@ -27,12 +27,8 @@ struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Certificate state directory (default: .extc/ beside each spec).", valueName: "dir"))
     var state: String?
 
-    @Option(help: ArgumentHelp("The name standard input (`-`) goes by: in messages, and for the state (.extc/ beside it) and relative paths.", valueName: "path"))
-    var stdinFilename: String?
-
     var choice: OutputChoice {
-        OutputChoice(output: output, outDir: outDir, layout: layout, format: format, noSecrets: noSecrets, state: state,
-                     stdinFilename: stdinFilename)
+        OutputChoice(output: output, outDir: outDir, layout: layout, format: format, noSecrets: noSecrets, state: state)
     }
 
     func validate() throws {
@@ -96,8 +92,14 @@ struct Build: ParsableCommand {
     @Flag(help: "With --check: print a unified diff of each file that differs (files holding keys are named, not shown).")
     var diff = false
 
+    /// build's own: watch does not read standard input.
+    @Option(help: ArgumentHelp("The name standard input (`-`) goes by: in messages, and for the state (.extc/ beside it) and relative paths.", valueName: "path"))
+    var stdinFilename: String?
+
     var arguments: BuildArguments {
-        BuildArguments(files: files, out: out.choice, diagnostics: diagnostics.choice, check: check, diff: diff)
+        var choice = out.choice
+        choice.stdinFilename = stdinFilename
+        return BuildArguments(files: files, out: choice, diagnostics: diagnostics.choice, check: check, diff: diff)
     }
 
     func validate() throws {

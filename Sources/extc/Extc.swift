@@ -23,7 +23,7 @@ struct Extc: ParsableCommand {
             Foundationless.exit(64)
         }
         if args.first == "--version" {
-            Console.out("extc \(release) (commit \(extcCommit); \(OpenSSLInfo.version); libyaml \(LibYAMLInfo.version))\n")
+            Console.out(versionLine + "\n")
             Foundationless.exit(0)
         }
         if let quick = QuickCommand(args) {
@@ -37,6 +37,9 @@ struct Extc: ParsableCommand {
             try c.run()
         } catch { exit(withError: error) }
     }
+
+    /// What `--version` prints, after any subcommand too.
+    static var versionLine: String { "extc \(release) (commit \(extcCommit); \(OpenSSLInfo.version); libyaml \(LibYAMLInfo.version))" }
 
     /// The subcommands that make or read certificates: OpenSSL's set-up starts before they are parsed.
     static let certificateCommands: Set<String> = ["build", "watch", "certs", "diff"]
@@ -53,7 +56,7 @@ struct Extc: ParsableCommand {
               70  internal error (a bug in extc)
               74  a file could not be read or written
             """,
-        version: release,
+        version: versionLine,
         subcommands: [Init.self, Build.self, Check.self, Fmt.self, Watch.self, Certs.self, Diff.self, Explain.self],
         defaultSubcommand: nil)
 }

@@ -188,7 +188,7 @@ struct CLITests {
         #expect(missing.status == 1 && missing.stderr.contains("error[E0307]") && missing.stderr.contains("config.yaml"))
     }
 
-    @Test("check is the whole gate: a missing `ca files` CA is E0301 there too; --deny warnings fails on warnings")
+    @Test("check is the whole gate: a missing `ca files` CA is E0301 there too; --deny warnings fails on warnings; what fails a build fails the check")
     func checkGate() throws {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
@@ -202,6 +202,21 @@ struct CLITests {
         #expect(Run.extc(["check", unpinned]).status == 0)
         let denied = Run.extc(["check", unpinned, "--deny", "warnings"])
         #expect(denied.status == 1 && denied.stderr.contains("W0001"))
+        // What fails a build fails the check, with the same exit status: no apiserver at all, and
+        // a state path that a build could not make its directories under.
+        let empty = "\(dir)/empty.ext"
+        Paths.write("# nothing here yet\n", to: empty)
+        for command in ["check", "build"] {
+            let r = Run.extc([command, empty])
+            #expect(r.status == 1 && r.stderr.contains("no apiserver"), "\(command): \(r.stderr)")
+        }
+        Paths.write("not a directory\n", to: "\(dir)/state")
+        for state in ["\(dir)/state", "\(dir)/state/sub"] {
+            let checked = Run.extc(["check", unpinned, "--state", state]), built = Run.extc(["build", unpinned, "--state", state])
+            #expect(checked.status == 74 && checked.stderr.contains("error[E0306]") && checked.stderr.contains("\(dir)/state is not a directory"),
+                    "\(checked.stderr)")
+            #expect(built.status == 74 && built.stderr.contains("error[E0306]"), "\(built.stderr)")
+        }
     }
 
     @Test("a misspelt required field reports the cause only, not the missing field it causes")
@@ -248,6 +263,13 @@ struct CLITests {
         let stamped = try #require(version.stdout.firstMatch(of: /commit ([0-9a-f]{7,40}|unknown)(-dirty)?;/), "\(version.stdout)")
         let head = Run.program("/usr/bin/git", ["-C", Paths.packageRoot, "rev-parse", "HEAD"]).stdout
         if head.count >= 40 { #expect(head.hasPrefix(String(stamped.1)), "stamped \(stamped.1), HEAD \(head)") }
+        for command in ["build", "watch", "explain"] {
+            let after = Run.extc([command, "--version"])
+            #expect(after.status == 0 && after.stdout == version.stdout, "\(command) --version: \(after.stdout)")
+        }
+        let watchHelp = Run.extc(["watch", "--help"]).stdout
+        #expect(!watchHelp.contains("--stdin-filename") && Run.extc(["build", "--help"]).stdout.contains("--stdin-filename"),
+                "watch cannot read standard input, so it offers no name for it")
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
         let missingDir = Run.extc(["build", wardle, "--state", "\(dir)/state", "-o", "\(dir)/no/such/out.yaml"])

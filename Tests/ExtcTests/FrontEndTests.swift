@@ -128,6 +128,24 @@ struct CheckerTests {
         return Checker.check([syntax])
     }
 
+    @Test("cert-dir takes PATH, then file names in pairs, then a flag or none", arguments: [
+        ("/certs", "tls.crt tls.key --cert-dir"), ("/certs none", "tls.crt tls.key -"), ("/certs --dir", "tls.crt tls.key --dir"),
+        ("/certs a.crt a.key", "a.crt a.key --cert-dir"), ("/certs a.crt a.key none", "a.crt a.key -"),
+        ("/certs a.crt a.key --d", "a.crt a.key --d"), ("/certs a.crt", "E0105"), ("/certs a.crt a.key d", "E0105"),
+        ("/certs a.crt a.crt", "E0105"), ("/certs --d=x", "E0105"),
+    ])
+    func certDir(_ value: String, _ expected: String) throws {
+        let spec = Paths.read("\(Paths.samples)/minimal.ext").replacingOccurrences(of: "  resource", with: "  serving { cert-dir \(value) }\n  resource")
+        let (program, ds) = check(spec)
+        if expected == "E0105" {
+            #expect(program == nil && ds.map(\.code) == [.invalidValue], "\(ds)")
+            return
+        }
+        #expect(ds.isEmpty, "\(ds)")
+        let d = try #require(program?.servers.first?.serving.certDir)
+        #expect("\(d.certFile) \(d.keyFile) \(d.flag ?? "-")" == expected && d.path.value == "/certs")
+    }
+
     @Test("the minimal spec gets every documented default")
     func defaults() throws {
         let (program, ds) = check(Paths.read("\(Paths.samples)/minimal.ext"))

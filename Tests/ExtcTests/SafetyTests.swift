@@ -137,6 +137,34 @@ struct SafetyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/deploy").sorted() == before)
     }
 
+    @Test("--check --diff names a file that holds keys and never shows it: one built, one no longer built, a stream")
+    func diffHidesKeys() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/spec.ext", deploy = "\(dir)/deploy", state = "\(dir)/state"
+        let one = Paths.read(Self.minimal)
+        let two = one + "\n" + one.replacingOccurrences(of: "hello", with: "other")
+        Paths.write(two, to: spec)
+        #expect(Run.extc(["build", spec, "--state", state, "--out-dir", deploy]).status == 0)
+        #expect(Run.extc(["build", spec, "--state", state, "-o", "\(dir)/all.yaml"]).status == 0)
+        // Every key's PEM as the Secrets hold it (base64, one line), and as the file holds it.
+        let keys = try FileManager.default.subpathsOfDirectory(atPath: state).filter { $0.hasSuffix(".key") }.map { Paths.read("\(state)/\($0)") }
+        #expect(keys.count == 4)
+        func leaks(_ text: String) -> Bool {
+            keys.contains { k in text.contains(Data(k.utf8).base64EncodedString().prefix(60)) || text.contains(k.split(separator: "\n")[1]) }
+        }
+        #expect(leaks(Paths.read("\(dir)/all.yaml")), "the check below can fail: the output holds the keys")
+
+        // The second server gone: its Secret's file is no longer built; the first's image changed.
+        Paths.write(one.replacingOccurrences(of: "v0.1.0", with: "v0.2.0"), to: spec)
+        let layout = Run.extc(["build", spec, "--state", state, "--out-dir", deploy, "--check", "--diff"])
+        #expect(layout.status == 2 && layout.stdout.contains("(no longer built)") && layout.stdout.contains("+++ \(deploy)/12-deployment"), "\(layout.stdout)")
+        #expect(layout.stdout.contains("+++ \(deploy)/05-secret.other.other-tls.yaml (no longer built)\n(holds private keys: not shown)"), "\(layout.stdout)")
+        #expect(!leaks(layout.stdout), "\(layout.stdout)")
+        let stream = Run.extc(["build", spec, "--state", state, "-o", "\(dir)/all.yaml", "--check", "--diff"])
+        #expect(stream.status == 2 && stream.stdout.contains("(holds private keys: not shown)") && !leaks(stream.stdout), "\(stream.stdout)")
+    }
+
     @Test("--out-dir removes only files extc wrote there, and keeps its owner's .gitignore")
     func ownership() throws {
         let dir = Paths.temporaryDirectory()
