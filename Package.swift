@@ -2,10 +2,11 @@
 // extc: a compiler from *.ext specs to the manifests of a Kubernetes extension API server.
 //
 // Module graph (dependencies point one way, top to bottom):
-//   ExtcSyntax  lexer, parser, AST, printer (fmt), diagnostics
+//   ExtcSyntax  lexer, parser, AST, printer (fmt), diagnostics; and the file and process helpers
+//               every later stage writes through (atomic and durable writes, concurrency)
 //   ExtcCheck   type checker: AST -> typed IR
 //   ExtcLower   IR -> Kubernetes objects (ordered trees), cross-object checks
-//   ExtcEmit    objects -> YAML (libyaml) / JSON, output layouts, atomic writes
+//   ExtcEmit    objects -> YAML (libyaml) / JSON, output layouts and their publication
 //   ExtcCerts   IR -> CA and serving certificates (OpenSSL), state directory
 //   ExtcDriver  the build pipeline, `watch`
 //   extc        the command-line interface

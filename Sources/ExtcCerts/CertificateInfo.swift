@@ -41,7 +41,7 @@ public struct CertificateInfo: Sendable {
         try OpenSSLError.check(X509_digest(x, EVP_sha256(), &md, &len) == 1, "X509_digest")
         sha256 = md.prefix(Int(len)).map { String(format2: $0) }.joined(separator: ":")
         let serial = X509_get0_serialNumber(x)
-        let bn = ASN1_INTEGER_to_BN(serial, nil)
+        guard let bn = ASN1_INTEGER_to_BN(serial, nil) else { throw OpenSSLError.drain("ASN1_INTEGER_to_BN") }
         defer { BN_free(bn) }
         serialBits = Int(BN_num_bits(bn))
     }

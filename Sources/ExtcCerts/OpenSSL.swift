@@ -7,6 +7,7 @@ import ExtcSyntax
 /// machine configured OpenSSL (and reading that file costs every build a millisecond).
 /// Invariant: every OpenSSL call follows one of the roots that evaluate `ready` (generating a key,
 /// parsing a key, parsing a certificate, a digest); everything else works on what those return.
+/// (`OpenSSLInfo.version` alone reads a constant string, which needs no initialisation.)
 /// Also without OpenSSL's exit-time clean-up: the process may end while `OpenSSLWarmUp` is still
 /// working on another thread, and freeing OpenSSL's tables under it would crash at exit.
 enum OpenSSLLibrary {
@@ -40,7 +41,8 @@ public enum OpenSSLInfo {
     public static var version: String { String(cString: OpenSSL_version(Int32(OPENSSL_VERSION))) }
 }
 
-/// SHA-256 through OpenSSL, as lowercase hex.
+/// SHA-256 through OpenSSL, as lowercase hex; "" if OpenSSL fails (which `StateCache` treats as a
+/// miss).
 enum Digest {
     static func sha256(_ bytes: [UInt8]) -> String {
         var md = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))

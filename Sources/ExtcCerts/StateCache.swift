@@ -59,17 +59,27 @@ final class StateCache: Sendable {
         }
     }
 
-    func hasPair(_ digest: String) -> Bool { facts.withLock { $0.pairs.contains(digest) } }
-    func insertPair(_ digest: String) { learn { $0.pairs.insert(digest).inserted } }
+    // An empty key is a digest that failed (`Digest.sha256`): never found, never stored, so a
+    // failure is a miss and never another file's answer.
+    func hasPair(_ digest: String) -> Bool { !digest.isEmpty && facts.withLock { $0.pairs.contains(digest) } }
+    func insertPair(_ digest: String) {
+        guard !digest.isEmpty else { return }
+        learn { $0.pairs.insert(digest).inserted }
+    }
 
-    func info(_ certDigest: String) -> CertificateInfo? { facts.withLock { $0.infos[certDigest] } }
+    func info(_ certDigest: String) -> CertificateInfo? { certDigest.isEmpty ? nil : facts.withLock { $0.infos[certDigest] } }
     func insertInfo(_ info: CertificateInfo, for certDigest: String) {
-        guard info.cacheLine != nil else { return }
+        guard info.cacheLine != nil, !certDigest.isEmpty else { return }
         learn { $0.infos.updateValue(info, forKey: certDigest) == nil }
     }
 
-    func isSigned(_ leaf: String, by ca: String) -> Bool { facts.withLock { $0.signed.contains("\(leaf) \(ca)") } }
-    func insertSigned(_ leaf: String, by ca: String) { learn { $0.signed.insert("\(leaf) \(ca)").inserted } }
+    func isSigned(_ leaf: String, by ca: String) -> Bool {
+        !leaf.isEmpty && !ca.isEmpty && facts.withLock { $0.signed.contains("\(leaf) \(ca)") }
+    }
+    func insertSigned(_ leaf: String, by ca: String) {
+        guard !leaf.isEmpty, !ca.isEmpty else { return }
+        learn { $0.signed.insert("\(leaf) \(ca)").inserted }
+    }
 
     /// Records a fact (`change` says whether it is new); a cache that comes to have something
     /// to save joins the caches `saveAll` writes.

@@ -78,17 +78,17 @@ extension Checker {
             return bag.items.isEmpty
         }
 
-        /// The program order with each changed file's servers in the places of those it had
-        /// before (`gone[i]` and `added[i]` are one file's checks): kept while their names are
-        /// the same, in the same order; else nil.
+        /// Puts each changed file's servers in `programOrder` in the places of those it had
+        /// before (`gone[i]` and `added[i]` are one file's checks), while their names are the
+        /// same, in the same order; otherwise leaves `programOrder` nil (to be made in full).
         private func reorder(_ gone: [FileCheck], _ added: [FileCheck]) {
             // Taken, so that the array changes in place (unless a caller still holds it).
             guard var order = programOrder else { return }
             programOrder = nil
             for (old, new) in zip(gone, added) {
-                guard old.servers.count == new.servers.count else { programOrder = nil; return }
+                guard old.servers.count == new.servers.count else { return }
                 for (o, n) in zip(old.servers, new.servers) {
-                    guard o.name.value == n.name.value, let p = position[o.name.value] else { programOrder = nil; return }
+                    guard o.name.value == n.name.value, let p = position[o.name.value] else { return }
                     order[p] = n
                 }
             }

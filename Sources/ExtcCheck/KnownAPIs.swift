@@ -40,12 +40,12 @@ public enum KnownAPIs {
     /// Namespaces every cluster has; extc never emits them.
     public static let builtinNamespaces: [String] = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
-    /// Flags that switch off delegated authentication (E0124). The flags extc sets itself (E0125)
-    /// are the serving dialect's (`ServingDialect.managedFlags`) and, with storage, `storageFlags`.
     /// Flags extc sets when it makes the server's etcd (`storage`); E0125 then.
     public static let storageFlags: [String] = [
         "--etcd-servers", "--etcd-cafile", "--etcd-certfile", "--etcd-keyfile", "--etcd-prefix",
     ]
+    /// Flags that switch off delegated authentication (E0124). The flags extc sets itself (E0125)
+    /// are the serving dialect's (`ServingDialect.managedFlags`) and, with storage, `storageFlags`.
     public static let delegatedAuthOffFlags: [String] = [
         "--authentication-skip-lookup", "--authentication-tolerate-lookup-failure",
     ]

@@ -18,7 +18,8 @@ extension APIServer {
 
 /// Where a server's etcd lives and what its certificates must name.
 ///
-/// Invariant: every URL in `serverArgs`/`clientURL` names a host that `serverNames` (client side)
+/// Invariant: every URL the etcd flags and the server's `--etcd-servers` name (built from
+/// `memberHost`, `initialCluster` and `clientURL`) names a host that `serverNames` (client side)
 /// or `peerNames` (peer side) covers, so mutual TLS verifies with the generated certificates.
 public struct EtcdTopology: Sendable {
     public static let clientPort = 2379

@@ -20,8 +20,8 @@ public struct WatchRequest: Sendable {
 ///
 /// Guarantees: output files are replaced atomically and only when their bytes change; a build with
 /// errors leaves the previous output as it was; certificates follow the backend's reuse rules, so
-/// an edit that does not touch cert-relevant fields re-uses them byte for byte; SIGINT and SIGTERM
-/// are taken between builds (a handler only writes to a pipe the loop polls), so no temporary file is ever left behind.
+/// an edit that does not touch cert-relevant fields re-uses them byte for byte; SIGINT, SIGTERM and
+/// SIGHUP are taken between builds (a handler only writes to a pipe the loop polls), so no temporary file is ever left behind.
 public final class Watcher {
     let request: WatchRequest
     let console: Console

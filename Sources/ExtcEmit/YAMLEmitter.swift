@@ -15,7 +15,8 @@ final class YAMLEmitter {
     }
 
     init() {
-        yaml_emitter_initialize(emitter)
+        // Fails only when libyaml cannot allocate its buffers: out of memory, as any allocation.
+        precondition(yaml_emitter_initialize(emitter) == 1, "libyaml could not allocate its emitter")
         yaml_emitter_set_output(emitter, { context, buffer, size in
             let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
             sink.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))

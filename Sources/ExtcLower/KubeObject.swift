@@ -14,7 +14,7 @@ public final class KubeObject: Sendable {
     public let body: Node
     /// The spec entry responsible for it.
     public let origin: Span
-    /// Holds private key material (the TLS Secret).
+    /// Holds private key material (the serving Secret, and the etcd Secrets with `storage`).
     public let sensitive: Bool
     /// Where the kind goes in apply order: namespaces and identities first, APIServices last;
     /// unknown kinds after every known one.

@@ -42,11 +42,11 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Comparable {
     case duplicateAPIService = "E0130"
     case duplicateService = "E0131"
     case reservedLabel = "E0132"
-    case nameTooLongForCertificate = "E0137"
     case unsupportedLibrary = "E0133"
     case sidecarReplicas = "E0134"
     case storageFieldForMode = "E0135"
     case storageServerName = "E0136"
+    case nameTooLongForCertificate = "E0137"
     case duplicateObject = "E0138"
     // Certificates
     case openSSLFailure = "E0300"

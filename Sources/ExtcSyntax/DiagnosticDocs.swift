@@ -44,8 +44,8 @@ extension DiagnosticCode {
             """)
         case .missingField: return ("missing required field", """
             The block lacks a field that has no default. An apiserver needs `group`, `versions`,
-            `namespace`, `image` and at least one `resource`; a resource needs verbs (its own `verbs`,
-            or the apiserver's `verbs` for all resources).
+            `namespace`, `service`, `image` and at least one `resource`; a resource needs verbs (its
+            own `verbs`, or the apiserver's `verbs` for all resources).
             """)
         case .wrongArity: return ("wrong number of values", """
             The field takes a different number of values; the message says how many.
@@ -56,12 +56,15 @@ extension DiagnosticCode {
             or a path.
             """)
         case .blockMismatch: return ("block expected or not allowed", """
-            Some entries take a `{ block }` (apiserver, certs, labels, annotations, env, requests,
-            limits, and allow's verbs) and the others do not.
+            Some entries take a `{ block }` and the others do not. Always a block: apiserver, certs,
+            labels, annotations, env, requests, limits, ports, volume, pod, serving, selector,
+            user-roles, rbac-names. A block or a value: group, resource, storage and allow. The
+            field tables in the README say which is which.
             """)
         case .invalidLabelName: return ("invalid DNS-1123 label", """
-            Namespaces and apiserver names become object names and must be DNS-1123 labels: at most 63
-            characters, lowercase letters, digits and `-`, starting and ending with a letter or digit.
+            Namespaces, apiserver names and volume names become object names and must be DNS-1123
+            labels: at most 63 characters, lowercase letters, digits and `-`, starting and ending with
+            a letter or digit. A volume may not take a name extc uses itself.
             """)
         case .invalidSubdomain: return ("invalid DNS-1123 subdomain", """
             An API group must be a DNS-1123 subdomain: at most 253 characters, dot-separated DNS-1123
@@ -120,8 +123,12 @@ extension DiagnosticCode {
             extension-apiserver-authentication ConfigMap. Remove the argument.
             """)
         case .argConflictsWithManaged: return ("argument conflicts with what extc manages", """
-            extc sets `--secure-port`, `--tls-cert-file` and `--tls-private-key-file` from the spec and
-            the generated Secret. Use the `port` field instead, and leave TLS to the `certs` block.
+            extc sets the serving flags from the spec and the generated Secret: `--secure-port`,
+            `--tls-cert-file` and `--tls-private-key-file`, or the flags a `serving` block names
+            instead (`port-flag`, `cert-flag`, `key-flag`, `cert-dir`); and with `storage`,
+            `--etcd-servers`, `--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile` and
+            `--etcd-prefix`, which reach the etcd it declares. Use the `port` field instead, and leave
+            TLS to the `certs` block and storage to the `storage` block.
             """)
         case .invalidDuration: return ("invalid duration", """
             Durations are a whole number followed by a unit: `h` (hours), `d` (days), `w` (weeks) or `y`

@@ -40,6 +40,8 @@ struct DocsTests {
         let documented = Set(doc.split(separator: "\n").filter { $0.hasPrefix("## ") }.map { String($0.dropFirst(3)) })
         #expect(documented == Set(DiagnosticCode.allCases.map(\.rawValue)))
         for c in DiagnosticCode.allCases { #expect(c.explanation.count > 40 && !c.title.isEmpty, "\(c.rawValue)") }
+        let codes = DiagnosticCode.allCases.map(\.rawValue)
+        #expect(codes == codes.sorted(), "`explain --list` and docs/diagnostics.md list the codes in order")
     }
 
     @Test("README, the grammar and the editor grammar name every field of every block the checker knows")
@@ -55,6 +57,65 @@ struct DocsTests {
                 #expect(ebnf.contains("\"\(field)\""), "grammar/ext.ebnf lacks \"\(field)\" of \(block)")
                 #expect(words.contains(field), "grammar/ext.tmLanguage.json does not highlight `\(field)`")
             }
+        }
+    }
+}
+
+/// The editor grammar colours what the checker reads: run its patterns as an editor would, on
+/// lines of every field of every block, alone and in one-line blocks, and on every value keyword.
+struct EditorGrammarTests {
+    static func repository() -> [String: Any] {
+        let data = Data(Paths.read("\(Paths.packageRoot)/grammar/ext.tmLanguage.json").utf8)
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        return json?["repository"] as? [String: Any] ?? [:]
+    }
+
+    static func regex(_ path: [String]) throws -> NSRegularExpression {
+        var node: Any? = repository()[path[0]]
+        for key in path.dropFirst() {
+            if let i = Int(key) { node = (node as? [Any])?[i] } else { node = (node as? [String: Any])?[key] }
+        }
+        return try NSRegularExpression(pattern: try #require(node as? String, "\(path)"))
+    }
+
+    /// The text of capture 1 where `re` matches at `offset` in `line` (seeing the text before).
+    static func capture(_ re: NSRegularExpression, _ line: String, at offset: Int) -> String? {
+        let ns = line as NSString
+        let range = NSRange(location: offset, length: ns.length - offset)
+        guard let m = re.firstMatch(in: line, options: [.anchored, .withTransparentBounds, .withoutAnchoringBounds], range: range),
+              m.range(at: 1).location != NSNotFound else { return nil }
+        return ns.substring(with: m.range(at: 1))
+    }
+
+    @Test("every field is coloured whole, at a line's start and after `{` or `;`; a longer field is never cut to a block keyword")
+    func fields() throws {
+        let block = try Self.regex(["block-keyword", "match"]), field = try Self.regex(["field", "match"])
+        for (_, fields) in Schema.allBlocks {
+            for name in fields {
+                for (line, offset) in [("  \(name) x", 0), ("x { \(name) x }", 3), ("x { a b; \(name) x }", 8)] {
+                    // The editor tries the block keywords first, then the fields.
+                    let seen = Self.capture(block, line, at: offset) ?? Self.capture(field, line, at: offset)
+                    #expect(seen == name, "`\(line)` colours \(seen.map { "`\($0)`" } ?? "nothing")")
+                }
+            }
+        }
+        #expect(Self.capture(field, "x y group-priority 5", at: 3) == nil, "a value is not a field")
+    }
+
+    @Test("every value keyword is coloured, and none inside a longer word")
+    func constants() throws {
+        let constant = try Self.regex(["constant", "patterns", "0", "match"])
+        let words = KnownAPIs.ruleVerbs.filter { $0 != "*" } + ["namespaced", "cluster", "sidecar", "existing", "platform", "nodes", "none",
+            "service-ca", "external", "server", "server-client", "Exists", "Equal", "NoSchedule", "PreferNoSchedule", "NoExecute",
+            "default", "generated", "files", "cert-manager", "field", "secret", "config-map", "cpu", "memory", "ephemeral-storage",
+            "IfNotPresent", "Always", "Never"] + KeyAlgorithm.allCases.map(\.rawValue)
+        for w in words {
+            #expect(Self.capture(constant, "x \(w)", at: 2) == w, "`\(w)`")
+            #expect(Self.capture(constant, "x \(w)-y", at: 2) == nil && Self.capture(constant, "x a.\(w)", at: 4) == nil, "`\(w)` in a longer word")
+        }
+        let number = try Self.regex(["constant", "patterns", "1", "match"])
+        for n in ["20s", "2m", "365d", "8760h", "10y", "128Mi", "100m", "8443"] {
+            #expect(number.firstMatch(in: "x \(n)", range: NSRange(location: 2, length: n.utf16.count)) != nil, "`\(n)`")
         }
     }
 }
