@@ -26,25 +26,39 @@ extension CertBackend {
 
     /// Each server's material, in the order given.
     public func materials(for servers: [APIServer], rotate: Rotation = .none) -> [CertOutcome] {
-        var outcomes = [CertOutcome](repeating: CertOutcome(), count: servers.count)
-        var ready: [Int] = []
-        // One lock per state root, taken in sorted order (two builds never wait on each other in
-        // a cycle) and held until every part is done.
-        var locks: [StateLock] = []
-        var lockFailures: [String: Error] = [:]
-        if !dryRun && !publicOnly {
-            for root in state.roots(for: servers) {
-                do {
-                    try state.prepareRoot(root)
-                    locks.append(try StateLock(root))
-                } catch { lockFailures[root] = error }
-            }
-        }
+        // One lock per state root, held until every part is done.
+        let (locks, lockFailures) = lockRoots(servers)
         defer { withExtendedLifetime(locks) {} }
-        // Each server's directory made, claimed and audited (a mkdir and a record each: waits,
-        // so spread like the parts below).
-        let failures = lockFailures
-        // Each slot: the outcome so far, and whether the server goes on to its parts.
+        let opened = openServers(servers, lockFailures: lockFailures), ready = opened.1
+        var outcomes = opened.0
+        let parts = makeParts(of: ready.map { servers[$0] }, rotate: rotate)
+        for (n, i) in ready.enumerated() {
+            for part in [parts[2 * n], parts[2 * n + 1]] { merge(part, into: &outcomes[i], servers[i]) }
+            finish(&outcomes[i], servers[i])
+        }
+        // What was learned about the certificates, for the next build (not by a dry run).
+        if !dryRun { StateCache.saveAll() }
+        return outcomes
+    }
+
+    /// Each state root prepared and locked, in sorted order (two builds never wait on each other
+    /// in a cycle); a root that cannot be, with its error. Nothing when nothing is written.
+    private func lockRoots(_ servers: [APIServer]) -> ([StateLock], [String: Error]) {
+        var locks: [StateLock] = [], failures: [String: Error] = [:]
+        guard !dryRun && !publicOnly else { return (locks, failures) }
+        for root in state.roots(for: servers) {
+            do {
+                try state.prepareRoot(root)
+                locks.append(try StateLock(root))
+            } catch { failures[root] = error }
+        }
+        return (locks, failures)
+    }
+
+    /// Each server's directory made, claimed and audited (a mkdir and a record each: waits, so
+    /// spread like the parts): every server's outcome so far, and the servers that go on to
+    /// their parts, in order.
+    private func openServers(_ servers: [APIServer], lockFailures failures: [String: Error]) -> ([CertOutcome], [Int]) {
         let opened = ConcurrentSlots<(CertOutcome, Bool)>(count: servers.count)
         run(servers.count) { i in
             let server = servers[i]
@@ -64,34 +78,30 @@ extension CertBackend {
                 opened.set(i, (out, false))
             }
         }
-        for i in servers.indices {
-            let (out, goesOn) = opened[i]
-            outcomes[i] = out
-            if goesOn { ready.append(i) }
-        }
-        // Two parts per ready server: serving, then etcd.
-        let parts = ConcurrentSlots<Result<CertOutcome, Error>>(count: ready.count * 2)
-        let work = ready
-        run(work.count * 2) { k in
-            let server = servers[work[k / 2]]
+        let slots = servers.indices.map { opened[$0] }
+        return (slots.map(\.0), servers.indices.filter { slots[$0].1 })
+    }
+
+    /// Two parts per server, serving then etcd: `2 * n` and `2 * n + 1` are server `n`'s.
+    private func makeParts(of servers: [APIServer], rotate: Rotation) -> [Result<CertOutcome, Error>] {
+        let parts = ConcurrentSlots<Result<CertOutcome, Error>>(count: servers.count * 2)
+        run(servers.count * 2) { k in
+            let server = servers[k / 2]
             parts.set(k, Result { k % 2 == 0 ? try servingPart(server, rotate: rotate) : try etcdPart(server, rotate: rotate) })
         }
-        for (n, i) in ready.enumerated() {
-            for part in [parts[2 * n], parts[2 * n + 1]] {
-                switch part {
-                case .success(let o):
-                    outcomes[i].notes += o.notes
-                    outcomes[i].diagnostics += o.diagnostics
-                    if let m = o.material { outcomes[i].material = m }
-                    if let e = o.etcd { outcomes[i].etcd = e }
-                case .failure(let error):
-                    outcomes[i].diagnostics.append(diagnostic(for: error, servers[i]))
-                }
-            }
-            finish(&outcomes[i], servers[i])
+        return (0..<servers.count * 2).map { parts[$0] }
+    }
+
+    /// One part's result added to its server's outcome.
+    private func merge(_ part: Result<CertOutcome, Error>, into outcome: inout CertOutcome, _ server: APIServer) {
+        switch part {
+        case .success(let o):
+            outcome.notes += o.notes
+            outcome.diagnostics += o.diagnostics
+            if let m = o.material { outcome.material = m }
+            if let e = o.etcd { outcome.etcd = e }
+        case .failure(let error):
+            outcome.diagnostics.append(diagnostic(for: error, server))
         }
-        // What was learned about the certificates, for the next build (not by a dry run).
-        if !dryRun { StateCache.saveAll() }
-        return outcomes
     }
 }

@@ -252,24 +252,29 @@ public final class Watcher {
             console.error("the specs define no apiserver; the previous output was kept")
             return finish(start, status: .specErrors, objects: 0, written: 0, diagnostics: result.diagnostics)
         }
+        return build(program, diagnostics: result.diagnostics, structural: changes.structural, start: start)
+    }
+
+    /// The build of a checked program, and its output written; `diagnostics` are the compile's.
+    private func build(_ program: Program, diagnostics: [Diagnostic], structural: Bool, start: Double) -> ExitStatus {
         let backend = CertBackend(state: request.build.state, env: request.build.env)
         do {
             // State directories that exist are watched before the build reads them; those it
             // makes, after (and are then checked again by the next build).
-            watchStates(program, madeNow: false, quiet: !changes.structural && stateParentsStand())
+            watchStates(program, madeNow: false, quiet: !structural && stateParentsStand())
             defer { watchStates(program, madeNow: true) }
             noteStateEvents()
             let output = try Builder.build(program, options: request.build.options, certs: backend, memo: request.once ? nil : memo)
             output.notes.forEach(console.note)
             console.report(output.diagnostics)
-            let all = result.diagnostics + output.diagnostics
+            let all = diagnostics + output.diagnostics
             if output.failed { return finish(start, status: output.internalFailure ? .internalError : .specErrors, objects: 0, written: 0, diagnostics: all) }
             let written = try writeOutput(output)
             return finish(start, status: .success, objects: output.objects.count, written: written, diagnostics: all,
                           reuse: request.once ? nil : memo.lastReuse)
         } catch {
             console.error("\(error)")
-            return finish(start, status: .ioError, objects: 0, written: 0, diagnostics: result.diagnostics)
+            return finish(start, status: .ioError, objects: 0, written: 0, diagnostics: diagnostics)
         }
     }
 
