@@ -10,10 +10,11 @@ extension ServerChecker {
     ])
     static let clusterOnlyStorageFields = ["members", "size", "storage-class"]
 
-    /// The etcd image extc runs when a spec names none: the etcd that kubeadm runs for Kubernetes
-    /// 1.35 (`SupportedEtcdVersion` in cmd/kubeadm/app/constants), the newest pin extc was checked
-    /// against; a 3.6 patch release, which serves every `library` version extc knows.
-    public static let defaultEtcdImage = "registry.k8s.io/etcd:3.6.6-0"
+    /// The etcd image extc runs when a spec names none: the etcd kubeadm runs for Kubernetes 1.36
+    /// (`SupportedEtcdVersion` in cmd/kubeadm/app/constants: 3.6.8-0 for 1.34 to 1.36), so kind
+    /// nodes and kubeadm control-plane nodes of those releases have it already; a 3.6 release
+    /// serves every `library` version extc knows.
+    public static let defaultEtcdImage = "registry.k8s.io/etcd:3.6.8-0"
 
     mutating func checkLibrary(_ v: Value) -> Located<LibraryVersion>? {
         let text = v.text
