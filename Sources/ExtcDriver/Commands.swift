@@ -59,6 +59,7 @@ public struct Commands {
         guard let result else { return status }
         var diagnostics = result.diagnostics
         if let program = result.program {
+            Safety.disableCoreDumps()  // the gate reads keys (to match them with their certificates)
             let backend = CertBackend(state: state, env: env, dryRun: true)
             diagnostics += backend.gate(program.servers)
             diagnostics += ConfigFileReader.read(program).1
@@ -126,7 +127,7 @@ public struct Commands {
     /// With `--check --diff`: what would change in one file, as a unified diff on stdout. A file
     /// holding private keys is named, never shown.
     private func showChange(_ path: String, _ file: OutputFile) {
-        showDiff(path, to: file.contents, label: "(built)", sensitive: file.sensitive)
+        showDiff(path, to: file.contents, label: "(built)", sensitive: file.sensitive || OutputWriter.mayHoldKeys(path))
     }
 
     /// The unified diff from the file at `path` to `new`; of a file that holds or may hold keys,
@@ -143,7 +144,7 @@ public struct Commands {
             case .stdout:
                 let text = output.files.first?.contents ?? ""
                 if output.files.first?.sensitive == true, !Safety.protectStdout() {
-                    console.error("standard output is a file others can read and extc cannot make it private; the TLS Secret was not written (use -o FILE, or --no-secrets)")
+                    console.error("standard output is a file or FIFO others can read, and extc cannot make it private; the TLS Secret was not written (use -o FILE, a pipe, or --no-secrets)")
                     return .ioError
                 }
                 guard Console.write(1, text) else { throw IOError.errno("standard output", "cannot write") }

@@ -3,8 +3,9 @@ import ExtcLower
 import ExtcSyntax
 
 /// Reads the files of every `volume NAME { files ... }` (paths relative to the spec), for the
-/// ConfigMaps the lowering generates. A file that cannot be read, is not UTF-8 text, or makes
-/// the ConfigMap larger than Kubernetes allows is E0307 at the `files` entry.
+/// ConfigMaps the lowering generates. A file that cannot be read, is not UTF-8 text, holds a
+/// private key (PEM), or makes the ConfigMap larger than Kubernetes allows is E0307 at the
+/// `files` entry.
 enum ConfigFileReader {
     /// A ConfigMap's data may not exceed 1 MiB (etcd's object limit less room for metadata).
     static let limit = 1_000_000
@@ -31,6 +32,12 @@ enum ConfigFileReader {
                     }
                     guard let text = String(validating: bytes, as: UTF8.self) else {
                         fail("\(full) is not UTF-8 text", "a generated ConfigMap holds text; mount binary files from a Secret or ConfigMap of your own")
+                        continue
+                    }
+                    // Never quoted: the message names the file, not what is in it.
+                    if text.contains("PRIVATE KEY-----") {
+                        fail("\(full) holds a private key, which a ConfigMap would publish (and extc would print)",
+                             "mount keys from a Secret of your own: `volume NAME { secret SECRET; mount PATH }`")
                         continue
                     }
                     total += bytes.count

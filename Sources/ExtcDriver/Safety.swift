@@ -10,13 +10,17 @@ import Glibc
 /// directory and an output directory in one another).
 enum Safety {
     /// Before a private key goes to stdout: a regular file that others may read is made 0600
-    /// (it is the user's own redirect); false when that is not possible. Pipes and terminals are
-    /// left alone (a terminal never gets the Secret).
+    /// (it is the user's own redirect); false when that is not possible, and for a named FIFO
+    /// that others may open (another user's reader may hold it). A pipe (`|`, always 0600) is
+    /// left alone, and so is a terminal (which never gets the Secret).
     static func protectStdout() -> Bool {
         var st = stat()
-        guard fstat(1, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return true }
-        if st.st_mode & 0o077 == 0 { return true }
-        return fchmod(1, 0o600) == 0
+        guard fstat(1, &st) == 0 else { return true }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return st.st_mode & 0o077 == 0 || fchmod(1, 0o600) == 0
+        case S_IFIFO: return st.st_mode & 0o077 == 0
+        default: return true
+        }
     }
 
     /// SIGINT, SIGTERM and SIGHUP during a build remove the temporary files being written, then

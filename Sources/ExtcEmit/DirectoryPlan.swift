@@ -52,7 +52,7 @@ struct DirectoryPlan {
         let keep = Set(files.map(\.name)).union(self.withheld)
         report.removed = previous.filter { !keep.contains($0) && FileIO.exists("\(dir)/\($0)") }
         let secret = Set(secretRecord)
-        report.removedSecrets = Set(report.removed.filter { secret.contains($0) || Self.isPrivate("\(dir)/\($0)") })
+        report.removedSecrets = Set(report.removed.filter { secret.contains($0) || OutputWriter.mayHoldKeys("\(dir)/\($0)") })
         entries.append(Self.record(OutputWriter.manifest, Self.publicNames(files), in: dir))
         if withheld == nil, files.contains(where: \.sensitive) || !secretRecord.isEmpty {
             entries.append(Self.record(OutputWriter.secretManifest, files.filter(\.sensitive).map(\.name), in: dir))
@@ -60,11 +60,6 @@ struct DirectoryPlan {
         // `.gitignore` first: a set cut short never holds a Secret that git would not ignore.
         self.entries = entries.filter { $0.name == ".gitignore" } + entries.filter { $0.name != ".gitignore" }
         self.report = report
-    }
-
-    /// A file others may not read (as extc writes the files holding keys), or whose mode is unknown.
-    private static func isPrivate(_ path: String) -> Bool {
-        FileIO.mode(of: path).map { $0 & 0o044 == 0 } ?? true
     }
 
     private static func entry(_ name: String, _ bytes: [UInt8], mode: mode_t, at path: String) -> Entry {

@@ -82,6 +82,18 @@ public enum Layouts {
         return includeSecrets ? files : files.filter { !$0.sensitive }
     }
 
+    /// A layout's `.gitignore` (whenever it holds a Secret): every file that holds keys, by
+    /// pattern rather than by name, in either layout and either format, and their temporary
+    /// files (`.NAME.extc-tmp-*`). So it stays the same as servers come and go, and a key file a
+    /// build without Secrets leaves in place from an earlier build (of another name, layout or
+    /// format) stays ignored. Only Secrets hold keys (`KubeObject.sensitive`).
+    static let ignoreText: String = {
+        let rank = KubeObject.applyOrder.firstIndex(of: "Secret")!
+        let secret = "\(rank < 10 ? "0" : "")\(rank)-secret.*"
+        let lines = ["/\(secret)", "/.\(secret)", "/\(secretsDirectory)/", "/\(OutputWriter.secretManifest)"]
+        return "# Written by extc: these files hold private keys; never commit them.\n" + lines.map { "\($0)\n" }.joined()
+    }()
+
     /// The files a build without Secrets leaves out (and leaves alone on disk).
     public static func withheldNames(_ all: [KubeObject], layout: Layout, format: OutputFormat) -> [String] {
         guard layout != .stream else { return [] }
@@ -108,11 +120,7 @@ public enum Layouts {
                        sensitive: objects[i].sensitive)
         }
         let secrets = files.filter(\.sensitive).map(\.name)
-        if !secrets.isEmpty {
-            let ignored = (layout == .kustomize ? ["/\(secretsDirectory)/"] : secrets.map { "/\($0)" }) + ["/\(OutputWriter.secretManifest)"]
-            let ignore = "# Written by extc: these files hold private keys; never commit them.\n" + ignored.map { "\($0)\n" }.joined()
-            files.append(OutputFile(name: ".gitignore", contents: ignore, sensitive: false))
-        }
+        if !secrets.isEmpty { files.append(OutputFile(name: ".gitignore", contents: ignoreText, sensitive: false)) }
         if layout == .kustomize {
             func kustomization(_ resources: [String]) throws -> String {
                 try Emit.yaml([["apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
@@ -157,6 +165,16 @@ public struct WriteReport: Sendable, Equatable {
 }
 
 public enum OutputWriter {
+    /// Whether the output file at `path` may hold keys, so that neither it nor a diff of it is
+    /// ever shown: it exists, and others may not read it (as extc writes what holds keys), its
+    /// mode cannot be read, or it holds a Secret (in either format).
+    public static func mayHoldKeys(_ path: String) -> Bool {
+        guard FileIO.exists(path) else { return false }
+        guard let mode = FileIO.mode(of: path), mode & 0o044 != 0 else { return true }
+        let text = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return text.contains("\nkind: Secret\n") || text.contains("\"kind\": \"Secret\"")
+    }
+
     /// The record, in an output directory, of the files extc wrote there: only those are ever
     /// removed as stale, never a file that merely matches extc's naming pattern.
     public static let manifest = ".extc-files"

@@ -221,8 +221,10 @@ extension DiagnosticCode {
         case .configFileUnreadable: return ("a generated ConfigMap's file is unusable", """
             `volume NAME { files ... }` makes a ConfigMap from files beside the spec (paths relative to
             its directory), each under its file name as key. Every file must exist, be readable and
-            be UTF-8 text, and together they must fit in a ConfigMap (1 MB). The ConfigMap's name
-            ends in a hash of the content, so editing a file rolls the pods.
+            be UTF-8 text, and together they must fit in a ConfigMap (1 MB). A file holding a
+            private key (PEM) is refused: a ConfigMap is not secret, and extc writes and prints it
+            as public output; mount keys from a Secret. The ConfigMap's name ends in a hash of the
+            content, so editing a file rolls the pods.
             """)
         case .stateCAUnusable: return ("stored CA cannot be used", """
             The state directory holds a CA certificate or key that cannot be read: no permission,

@@ -126,7 +126,7 @@ public final class RecycledFile {
         if FileIO.isSpecial(target) {
             let payload = FileIO.Payload(count: pieces.reduce(0) { $0 + $1.utf8.count }, holds: { _, _ in false },
                                          writeAll: { FileIO.writeAll($0, pieces: pieces) })
-            try FileIO.writeThrough(payload, to: target, shownAs: path)
+            try FileIO.writeThrough(payload, to: target, shownAs: path, keys: mode & 0o077 == 0)
             return true
         }
         if FileIO.isDirectory(target) { throw IOError(path, "is a directory") }

@@ -207,7 +207,7 @@ public enum FileIO {
     private static func write(_ payload: Payload, to path: String, mode: mode_t, durable: Bool) throws -> Written {
         let target = try followLinks(path)
         if isSpecial(target) {
-            try writeThrough(payload, to: target, shownAs: path)
+            try writeThrough(payload, to: target, shownAs: path, keys: mode & 0o077 == 0)
             return .renamed
         }
         if isDirectory(target) { throw IOError(path, "is a directory") }
@@ -230,11 +230,26 @@ public enum FileIO {
         throw IOError(path, "too many levels of symbolic links")
     }
 
-    static func writeThrough(_ payload: Payload, to target: String, shownAs path: String) throws {
+    /// `keys`: the text is private (written 0600 to a file), so it goes to no terminal and to no
+    /// FIFO that others may open; refused before a byte is written.
+    static func writeThrough(_ payload: Payload, to target: String, shownAs path: String, keys: Bool) throws {
+        // A FIFO is judged before the open, which waits for a reader.
+        var st = stat()
+        if keys, stat(target, &st) == 0, let refusal = refusal(st, terminal: false) { throw IOError(path, refusal) }
         let fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw IOError.errno(path, "cannot write") }
         defer { close(fd) }
+        if keys, fstat(fd, &st) == 0, let refusal = refusal(st, terminal: isatty(fd) == 1) { throw IOError(path, refusal) }
         guard payload.writeAll(fd) else { throw IOError.errno(path, "cannot write") }
+    }
+
+    /// Why private text may not go to a special file (`st`), if it may not.
+    private static func refusal(_ st: stat, terminal: Bool) -> String? {
+        if terminal { return "is a terminal, and private keys are never shown on one; write to a file or a pipe, or build with --no-secrets" }
+        if st.st_mode & S_IFMT == S_IFIFO, st.st_mode & 0o077 != 0 {
+            return "is a FIFO that others may open (mode \(String(st.st_mode & 0o777, radix: 8))), so the private keys were not written; `chmod 600` it, or build with --no-secrets"
+        }
+        return nil
     }
 
     /// Writes every byte, retrying on EINTR; false on any error (errno tells which).

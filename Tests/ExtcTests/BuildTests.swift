@@ -76,15 +76,36 @@ struct BuildTests {
         #expect(!built.output.files.contains { $0.sensitive && !$0.name.hasPrefix("secrets/") })
     }
 
-    @Test("the dir layout lists each Secret file in its .gitignore")
-    func dirLayoutIgnores() throws {
-        var options = BuildOptions()
-        options.layout = .dir
-        let built = try Fixed.build(["\(Paths.samples)/wardle.ext"], options: options)
-        let ignore = try #require(built.output.files.first { $0.name == ".gitignore" })
-        let secrets = built.output.files.filter(\.sensitive).map(\.name)
-        #expect(secrets.count == 4)
-        for name in secrets { #expect(ignore.contents.contains("/\(name)\n")) }
+    @Test("a layout's .gitignore makes git ignore every file holding keys, of either layout and format, and their temporary files, and nothing else")
+    func layoutIgnores() throws {
+        let git = try #require(Run.which("git"))
+        let repo = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(repo) }
+        #expect(Run.program(git, ["init", "-q", repo]).status == 0)
+        var secrets: Set<String> = [], committed: Set<String> = [], ignores: Set<String> = []
+        for layout in [Layout.dir, .kustomize] {
+            for format in [OutputFormat.yaml, .json] {
+                var options = BuildOptions()
+                (options.layout, options.format) = (layout, format)
+                let files = try Fixed.build(["\(Paths.samples)/wardle.ext"], options: options).output.files
+                ignores.insert(try #require(files.first { $0.name == ".gitignore" }).contents)
+                secrets.formUnion(files.filter(\.sensitive).map(\.name))
+                committed.formUnion(files.filter { !$0.sensitive && $0.name != ".gitignore" }.map(\.name))
+            }
+        }
+        #expect(ignores.count == 1, "one text whatever the layout and format")
+        Paths.write(try #require(ignores.first), to: "\(repo)/.gitignore")
+        let temporaries = secrets.map { name in
+            FileIO.directory(of: name) == "." ? ".\(name).extc-tmp-0123" : "\(FileIO.directory(of: name))/.\(FileIO.baseName(of: name)).extc-tmp-0123"
+        }
+        // Four Secrets per format in each layout, and secrets/kustomization.yaml (one name for both formats).
+        #expect(secrets.count == 2 * 4 + 2 * 4 + 1)
+        for path in secrets.sorted() + temporaries.sorted() + [OutputWriter.secretManifest] {
+            #expect(Run.program(git, ["-C", repo, "check-ignore", "-q", "--no-index", path]).status == 0, "\(path) is not ignored")
+        }
+        for path in committed.sorted() + [OutputWriter.manifest] {
+            #expect(Run.program(git, ["-C", repo, "check-ignore", "-q", "--no-index", path]).status == 1, "\(path) is ignored")
+        }
     }
 
     @Test("the same input gives the same bytes, whatever the order of the files")

@@ -160,7 +160,7 @@ struct CLITests {
         #expect(!Paths.read("\(out)/kustomization.yaml").contains("poddisruptionbudget.wardle.wardle.yaml"))
     }
 
-    @Test("volume files: a ConfigMap named by its content's hash; a changed file renames it; a missing one is E0307")
+    @Test("volume files: a ConfigMap named by its content's hash; a changed file renames it; a missing one, or one holding a private key, is E0307")
     func generatedConfigMap() throws {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
@@ -186,6 +186,14 @@ struct CLITests {
         try FileManager.default.removeItem(atPath: config)
         let missing = Run.extc(["build", spec, "--no-secrets"])
         #expect(missing.status == 1 && missing.stderr.contains("error[E0307]") && missing.stderr.contains("config.yaml"))
+        // A private key is never made a ConfigMap, nor quoted in the message, by build or check.
+        let key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBd0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2Vj\n-----END EC PRIVATE KEY-----\n"
+        Paths.write("rules: []\n" + key, to: config)
+        for command in [["build", spec, "--no-secrets"], ["check", spec]] {
+            let r = Run.extc(command)
+            #expect(r.status == 1 && r.stderr.contains("error[E0307]") && r.stderr.contains("holds a private key"), "\(r.stderr)")
+            #expect(!(r.stdout + r.stderr).contains("MHcCAQEE"), "the key is not shown")
+        }
     }
 
     @Test("check is the whole gate: a missing `ca files` CA is E0301 there too; --deny warnings fails on warnings; what fails a build fails the check")

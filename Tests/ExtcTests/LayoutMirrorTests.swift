@@ -8,8 +8,9 @@ import Testing
 /// `.gitignore` of the user's, the two directories must hold the same files with the same modes
 /// after every step.
 struct LayoutMirrorTests {
-    /// A random layout: files as `Layouts.files` names them, some holding keys, and the
-    /// `.gitignore` a layout with keys has.
+    /// A random layout: files as `Layouts.files` names them, some holding keys, and a
+    /// `.gitignore` naming each key file, so that it changes from step to step (extc's own lists
+    /// patterns now, and changes only as Secrets come and go; a mirror must follow any change).
     static func layout(_ rng: inout FuzzTests.RNG, step: Int) -> [OutputFile] {
         var files: [OutputFile] = []
         for s in 0..<Int.random(in: 1..<6, using: &rng) {
