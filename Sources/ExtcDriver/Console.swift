@@ -89,11 +89,16 @@ public struct Console: Sendable {
         if format == .human { Console.err("note: \(s)\n") }
     }
 
-    public func error(_ s: String) {
+    public func error(_ s: String) { message(s, severity: "error", color: "1;31") }
+
+    /// A warning about the run, not about a place in a spec (those are diagnostics).
+    public func warning(_ s: String) { message(s, severity: "warning", color: "1;33") }
+
+    private func message(_ s: String, severity: String, color code: String) {
         switch format {
-        case .human: Console.err((color ? "\u{1B}[1;31merror\u{1B}[0m" : "error") + ": \(s)\n")
-        case .json: Console.err(JSONText.object([("severity", "\"error\""), ("message", JSONText.quote(s))]) + "\n")
-        case .github: Console.err("::error::\(GitHubAnnotation.escape(s, property: false))\n")
+        case .human: Console.err((color ? "\u{1B}[\(code)m\(severity)\u{1B}[0m" : severity) + ": \(s)\n")
+        case .json: Console.err(JSONText.object([("severity", JSONText.quote(severity)), ("message", JSONText.quote(s))]) + "\n")
+        case .github: Console.err("::\(severity)::\(GitHubAnnotation.escape(s, property: false))\n")
         case .sarif: SARIFLog.start(); SARIFLog.notifications.append(s)
         }
     }

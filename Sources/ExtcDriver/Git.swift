@@ -21,6 +21,21 @@ enum Git {
         return try FileIO.read(out)
     }
 
+    /// Whether git would leave the file at `path` out of a commit (ignored, and not tracked);
+    /// nil outside a git work tree, or when git cannot tell (not installed, an error). Git runs
+    /// only when a `.git` is found above the file.
+    static func ignores(_ path: String) -> Bool? {
+        let dir = FileIO.directory(of: FileIO.canonical(path))
+        var up = dir
+        while !FileIO.exists("\(up)/.git") {
+            let parent = FileIO.directory(of: up)
+            if parent == up { return nil }
+            up = parent
+        }
+        guard let status = try? run(["git", "-C", dir, "check-ignore", "-q", FileIO.baseName(of: path)], stdout: "/dev/null") else { return nil }
+        return status == 0 ? true : status == 1 ? false : nil
+    }
+
     private static func run(_ argv: [String], stdout: String) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -75,6 +75,26 @@ struct WorkflowTests {
         #expect(secrets == FileManager.default.fileExists(atPath: "\(deploy)/secrets/kustomization.yaml"))
     }
 
+    @Test("-o FILE holding keys in a git work tree that would commit it is warned about; ignored, without keys, or outside git, not")
+    func streamInRepository() throws {
+        let root = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(root) }
+        let repo = "\(root)/repo", minimal = "\(Paths.samples)/minimal.ext"
+        #expect(git(["init", "-q", repo], in: root).status == 0)
+        let warning = "holds private keys, and git would commit it"
+        let exposed = Run.extc(["build", minimal, "--state", "\(root)/state", "-o", "\(repo)/deploy.yaml"])
+        #expect(exposed.status == 0 && exposed.stderr.contains("warning: \(repo)/deploy.yaml \(warning)"), "\(exposed.stderr)")
+        let github = Run.extc(["build", minimal, "--state", "\(root)/state", "-o", "\(repo)/deploy.yaml", "--diagnostics", "github"])
+        #expect(github.stderr.contains("::warning::\(repo)/deploy.yaml \(warning)"), "\(github.stderr)")
+        let reviewable = Run.extc(["build", minimal, "--state", "\(root)/state", "-o", "\(repo)/deploy.yaml", "--no-secrets"])
+        #expect(reviewable.status == 0 && !reviewable.stderr.contains("warning"), "\(reviewable.stderr)")
+        Paths.write("deploy.yaml\n", to: "\(repo)/.gitignore")
+        let ignored = Run.extc(["build", minimal, "--state", "\(root)/state", "-o", "\(repo)/deploy.yaml"])
+        #expect(ignored.status == 0 && !ignored.stderr.contains("warning"), "\(ignored.stderr)")
+        let outside = Run.extc(["build", minimal, "--state", "\(root)/state", "-o", "\(root)/deploy.yaml"])
+        #expect(outside.status == 0 && !outside.stderr.contains("warning"), "\(outside.stderr)")
+    }
+
     @Test("extc diff: object by object against a git revision, human and JSON, Secret data redacted, exit 0 same / 1 different")
     func diff() throws {
         guard let _ = Self.git else { if Run.inCI { Issue.record("git is missing") }; return }
