@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "ExtcDriver", dependencies: ["ExtcEmit", "ExtcCerts"]),
         .executableTarget(
             name: "extc",
+            // The driver, and the stages whose types its requests carry (layouts, key types,
+            // state directories), named rather than reached through it.
             dependencies: [
-                "ExtcDriver",
+                "ExtcDriver", "ExtcCerts", "ExtcEmit", "ExtcCheck", "ExtcSyntax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             plugins: ["CommitStamp"]),
@@ -48,13 +50,13 @@ let package = Package(
         .executableTarget(
             name: "extc-bench",
             dependencies: [
-                "ExtcDriver",
+                "ExtcDriver", "ExtcCerts", "ExtcCheck", "ExtcSyntax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
             name: "ExtcTests",
             // `extc` for QuickArgsTests: the quick argv reader against ArgumentParser's.
-            dependencies: ["ExtcDriver", "CYAML", "extc"],
+            dependencies: ["ExtcDriver", "extc"],
             exclude: ["Fixtures", "Golden"]),
     ]
 )

@@ -1,4 +1,3 @@
-import COpenSSL
 import Dispatch
 import ExtcCheck
 import ExtcSyntax

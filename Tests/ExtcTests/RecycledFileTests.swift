@@ -38,7 +38,7 @@ struct RecycledFileTests {
         let at = Int.random(in: 0..<max(out.count, 1), using: &rng)
         func text(_ n: Int) -> String { String((0..<n).map { _ in Character(UnicodeScalar(UInt8.random(in: 0x61...0x7A, using: &rng))) }) }
         switch Int.random(in: 0..<6, using: &rng) {
-        case 0, 1 where !out.isEmpty: out[at] = text(out[at].utf8.count)
+        case 0 where !out.isEmpty, 1 where !out.isEmpty: out[at] = text(out[at].utf8.count)
         case 2 where !out.isEmpty: out[at] = text(Int.random(in: 0...3000, using: &rng))
         case 3: out.insert(text(Int.random(in: 0...3000, using: &rng)), at: min(at, out.count))
         case 4 where !out.isEmpty: out.remove(at: at)

@@ -228,7 +228,7 @@ struct SafetyTests {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Paths.extc)
             p.arguments = args
-            p.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+            p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
             p.standardError = FileHandle.nullDevice
             try p.run()
             p.waitUntilExit()
@@ -312,11 +312,11 @@ struct SafetyTests {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
         let out = "\(dir)/manifests.yaml"
-        FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o644])
+        #expect(FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o644]))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Paths.extc)
         p.arguments = ["build", Self.minimal, "--state", "\(dir)/state"]
-        p.standardOutput = try #require(FileHandle(forWritingAtPath: out))
+        p.standardOutput = FileHandle(forWritingAtPath: out)
         p.standardError = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()
