@@ -151,9 +151,7 @@ public struct Commands {
                 return .success
             case .file(let path):
                 let changed = try OutputWriter.write(output.files[0], toFile: path, dryRun: check)
-                if !check, output.files[0].sensitive, Git.ignores(path) == false {
-                    console.warning("\(path) holds private keys, and git would commit it: add it to .gitignore, or build what you commit with --no-secrets")
-                }
+                if !check, output.files[0].sensitive, let exposure = Git.exposure(of: path) { console.warning(exposure) }
                 if check, changed {
                     console.error(FileIO.exists(path) ? "\(path) is not what the spec produces; run `extc build` without --check"
                                                       : "\(path) is missing; run `extc build` without --check to write it")

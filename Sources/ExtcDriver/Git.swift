@@ -21,6 +21,12 @@ enum Git {
         return try FileIO.read(out)
     }
 
+    /// The warning for a file holding keys that git would commit (`ignores` is false), if so.
+    static func exposure(of path: String) -> String? {
+        ignores(path) == false
+            ? "\(path) holds private keys, and git would commit it: add it to .gitignore, or build what you commit with --no-secrets" : nil
+    }
+
     /// Whether git would leave the file at `path` out of a commit (ignored, and not tracked);
     /// nil outside a git work tree, or when git cannot tell (not installed, an error). Git runs
     /// only when a `.git` is found above the file.

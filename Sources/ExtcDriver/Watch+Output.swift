@@ -28,15 +28,25 @@ extension Watcher {
     func writeOutput(_ output: BuildOutput) throws -> Int {
         switch request.build.target {
         case .file(let path):
-            // Once: no next save to keep the replaced file for; written as `build` writes it.
-            if request.once { return try OutputWriter.write(output.files[0], toFile: path) ? 1 : 0 }
-            let stream = self.stream ?? RecycledFile(path)
-            self.stream = stream
-            let revision = output.generation.map { RecycledFile.Revision(version: $0, base: output.changes?.from, places: output.changes?.places ?? []) }
-            return try OutputWriter.write(output.files[0], to: stream, revision: revision) ? 1 : 0
+            let written = try writeStream(output, to: path)
+            if output.files[0].sensitive, !exposureChecked {
+                exposureChecked = true
+                if let exposure = Git.exposure(of: path) { console.warning(exposure) }
+            }
+            return written
         case .directory(let dir): return try writeLayout(output, to: dir)
         case .stdout: return 0
         }
+    }
+
+    /// The stream: written over the file the last save replaced (`RecycledFile`).
+    private func writeStream(_ output: BuildOutput, to path: String) throws -> Int {
+        // Once: no next save to keep the replaced file for; written as `build` writes it.
+        if request.once { return try OutputWriter.write(output.files[0], toFile: path) ? 1 : 0 }
+        let stream = self.stream ?? RecycledFile(path)
+        self.stream = stream
+        let revision = output.generation.map { RecycledFile.Revision(version: $0, base: output.changes?.from, places: output.changes?.places ?? []) }
+        return try OutputWriter.write(output.files[0], to: stream, revision: revision) ? 1 : 0
     }
 
     /// A layout directory: only the files that changed while the mirror stands; else in full,

@@ -46,6 +46,8 @@ public final class Watcher {
     var mirror: LayoutMirror?
     /// The stream (`-o FILE`) as this watch last wrote it, with the file it replaced.
     var stream: RecycledFile?
+    /// Whether a stream holding keys was checked against git (`Git.exposure`): once a watch.
+    var exposureChecked = false
     /// Watch descriptor -> the output directory's subdirectory it is on ("" for the directory).
     var outputWatches: [Int32: String] = [:]
     /// What changed among the specs since the last build began, from the events.
