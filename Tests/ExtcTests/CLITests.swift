@@ -294,6 +294,7 @@ struct CLITests {
         let r = Run.extc(["init", "--group", "wardle.example.com", "--image", "registry.example.com/wardle:v0.1.0",
                           "--resource", "flunders", "--resource", "fischers", "--storage", "sidecar", "-o", spec])
         #expect(r.status == 0, "\(r.stderr)")
+        Golden.check(Paths.read(spec), "init/wardle.ext.txt")
         #expect(Run.extc(["fmt", "--check", spec]).status == 0)
         #expect(Run.extc(["check", spec, "--deny", "warnings"]).status == 0)
         let built = Run.extc(["build", spec, "--no-secrets"])

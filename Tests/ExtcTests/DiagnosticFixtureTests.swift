@@ -92,6 +92,18 @@ struct DiagnosticFixtureTests {
         #expect(text.contains("  |             -- ^^ listed again\n"), "\(text)")
     }
 
+    @Test("the CI formats, through the binary: GitHub workflow commands and a SARIF log, byte for byte")
+    func ciFormats() throws {
+        // Paths as CI passes them, relative to the checkout, so the goldens hold no machine's paths.
+        let files = ["Tests/ExtcTests/Fixtures/errors/multi/a.ext", "Tests/ExtcTests/Fixtures/errors/multi/b.ext",
+                     "Tests/ExtcTests/Fixtures/errors/sameline.ext"]
+        for (format, golden) in [("github", "diagnostics/multi.github.txt"), ("sarif", "diagnostics/multi.sarif.json")] {
+            let r = Run.extc(["check"] + files + ["--diagnostics", format], cwd: Paths.packageRoot)
+            #expect(r.status == 1, "\(r.stderr)")
+            Golden.check(format == "sarif" ? r.stdout : r.stderr, golden)
+        }
+    }
+
     /// The same diagnostic with paths relative to the package, so goldens do not hold this machine's paths.
     private func rebase(_ d: Diagnostic) -> Diagnostic {
         func move(_ s: Span) -> Span {
