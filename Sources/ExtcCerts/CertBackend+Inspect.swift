@@ -70,7 +70,7 @@ extension CertBackend {
         if case .files(let cert, let key) = server.certs.ca.value { _ = fileCA(server, cert, key, &out) }
         if StateDirectory.keepsState(server), let blocker = state.blocker(for: server) {
             // What the build's mkdir would meet (E0306 there too).
-            out.append(Diagnostic(.stateUnusable, "certificate state for `\(server.name.value)`: \(blocker) is not a directory", at: server.span,
+            out.append(Diagnostic(.stateUnusable, "certificate state for `\(server.name.value)`: \(blocker)", at: server.span,
                                   note: "for this apiserver", help: "check the state directory's permissions, or pass --state DIR"))
             return out
         }

@@ -44,16 +44,19 @@ public struct StateDirectory: Sendable {
         Set(servers.filter(Self.keepsState).map(root(for:))).sorted()
     }
 
-    /// The first path on the way to a server's directory that exists but is not a directory (a
-    /// build could not make the directory there); nil when the way is clear.
+    /// Why a build could not make or write a server's directory, judged where the way there
+    /// first meets something (an entry, even a dangling symlink): it must be a directory this
+    /// process may write and enter. nil when the way is clear.
     func blocker(for server: APIServer) -> String? {
         var path = directory(for: server)
-        while !FileIO.exists(path) {
+        while FileIO.kind(path) == nil {
             let parent = FileIO.directory(of: path)
             if parent == path { return nil }
             path = parent
         }
-        return FileIO.isDirectory(path) ? nil : path
+        if !FileIO.isDirectory(path) { return "\(path) is not a directory" }
+        if access(path, W_OK | X_OK) != 0 { return "\(path) is a directory extc may not write" }
+        return nil
     }
 
     /// The spec a server's state belongs to is recorded in `<dir>/.spec`. Another spec claiming

@@ -168,7 +168,10 @@ public struct Commands {
                     }
                     for f in report.removed {
                         console.error("\(dir)/\(f) is no longer produced by the spec")
-                        if showDiff { self.showDiff("\(dir)/\(f)", to: "", label: "(no longer built)", sensitive: report.removedSecrets.contains(f)) }
+                        if showDiff {
+                            let keys = report.removedSecrets.contains(f) || OutputWriter.mayHoldKeys("\(dir)/\(f)")
+                            self.showDiff("\(dir)/\(f)", to: "", label: "(no longer built)", sensitive: keys)
+                        }
                     }
                     return .drift
                 }

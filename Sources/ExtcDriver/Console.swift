@@ -99,7 +99,7 @@ public struct Console: Sendable {
         case .human: Console.err((color ? "\u{1B}[\(code)m\(severity)\u{1B}[0m" : severity) + ": \(s)\n")
         case .json: Console.err(JSONText.object([("severity", JSONText.quote(severity)), ("message", JSONText.quote(s))]) + "\n")
         case .github: Console.err("::\(severity)::\(GitHubAnnotation.escape(s, property: false))\n")
-        case .sarif: SARIFLog.start(); SARIFLog.notifications.append(s)
+        case .sarif: SARIFLog.start(); SARIFLog.notifications.append((severity, s))
         }
     }
 }

@@ -22,14 +22,17 @@ enum Git {
     }
 
     /// The warning for a file holding keys that git would commit (`ignores` is false), if so.
+    /// `path` is what extc wrote through: a symlink's target is the file that holds the keys.
     static func exposure(of path: String) -> String? {
-        ignores(path) == false
-            ? "\(path) holds private keys, and git would commit it: add it to .gitignore, or build what you commit with --no-secrets" : nil
+        guard let file = try? FileIO.followLinks(path), FileIO.kind(file) == S_IFREG, ignores(file) == false else { return nil }
+        let named = file == path ? path : "\(path) (\(FileIO.canonical(file)))"
+        return "\(named) holds private keys, and git would commit it: add it to .gitignore, or build what you commit with --no-secrets"
     }
 
-    /// Whether git would leave the file at `path` out of a commit (ignored, and not tracked);
-    /// nil outside a git work tree, or when git cannot tell (not installed, an error). Git runs
-    /// only when a `.git` is found above the file.
+    /// Whether git would leave the regular file at `path` out of a commit (ignored, and not
+    /// tracked); nil outside a git work tree, or when git cannot tell (not installed, an error).
+    /// Git runs only when a `.git` is found above the file; the name is a plain path (never an
+    /// option or pathspec magic), and the repository's fsmonitor hook is not run.
     static func ignores(_ path: String) -> Bool? {
         let dir = FileIO.directory(of: FileIO.canonical(path))
         var up = dir
@@ -38,7 +41,10 @@ enum Git {
             if parent == up { return nil }
             up = parent
         }
-        guard let status = try? run(["git", "-C", dir, "check-ignore", "-q", FileIO.baseName(of: path)], stdout: "/dev/null") else { return nil }
+        // `./NAME` after `--`: never an option, and never pathspec magic (which starts with `:`;
+        // check-ignore refuses --literal-pathspecs).
+        let argv = ["git", "-c", "core.fsmonitor=false", "-C", dir, "check-ignore", "-q", "--", "./" + FileIO.baseName(of: path)]
+        guard let status = try? run(argv, stdout: "/dev/null") else { return nil }
         return status == 0 ? true : status == 1 ? false : nil
     }
 

@@ -4,7 +4,8 @@ import ExtcSyntax
 /// diagnostic and error of the run and prints the log once, on stderr, when the run ends.
 public enum SARIFLog {
     nonisolated(unsafe) static var results: [Diagnostic] = []
-    nonisolated(unsafe) static var notifications: [String] = []
+    /// Messages about the run rather than a place in a spec: (level, text), level "error" or "warning".
+    nonisolated(unsafe) static var notifications: [(level: String, text: String)] = []
     nonisolated(unsafe) public private(set) static var active = false
 
     static func start() { active = true }
@@ -27,7 +28,7 @@ public enum SARIFLog {
             }
             return o(fields)
         }
-        let notes = notifications.map { o([("level", q("error")), ("message", o([("text", q($0))]))]) }
+        let notes = notifications.map { o([("level", q($0.level)), ("message", o([("text", q($0.text))]))]) }
         let invocation = o([("executionSuccessful", succeeded ? "true" : "false"), ("toolExecutionNotifications", "[" + notes.joined(separator: ",") + "]")])
         let driver = o([("name", q("extc")), ("version", q(version)), ("rules", "[" + rules.joined(separator: ",") + "]")])
         let run = o([("tool", o([("driver", driver)])), ("invocations", "[" + invocation + "]"),

@@ -11,16 +11,26 @@ import Glibc
 enum Safety {
     /// Before a private key goes to stdout: a regular file that others may read is made 0600
     /// (it is the user's own redirect); false when that is not possible, and for a named FIFO
-    /// that others may open (another user's reader may hold it). A pipe (`|`, always 0600) is
-    /// left alone, and so is a terminal (which never gets the Secret).
+    /// that others may open (another user's reader may hold it). A pipe (`|`, whose reader the
+    /// shell set up) is left alone, and so is a terminal (which never gets the Secret).
     static func protectStdout() -> Bool {
         var st = stat()
         guard fstat(1, &st) == 0 else { return true }
         switch st.st_mode & S_IFMT {
         case S_IFREG: return st.st_mode & 0o077 == 0 || fchmod(1, 0o600) == 0
-        case S_IFIFO: return st.st_mode & 0o077 == 0
+        case S_IFIFO: return isPipe(st) || FileIO.isPrivateFIFO(st)
         default: return true
         }
+    }
+
+    /// An anonymous pipe, not a FIFO with a name others may open: it lives where a pipe made
+    /// now lives (the kernel's pipe file system), not on a file system with names.
+    private static func isPipe(_ st: stat) -> Bool {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return false }
+        defer { close(fds[0]); close(fds[1]) }
+        var probe = stat()
+        return fstat(fds[0], &probe) == 0 && probe.st_dev == st.st_dev
     }
 
     /// SIGINT, SIGTERM and SIGHUP during a build remove the temporary files being written, then

@@ -52,7 +52,7 @@ struct DirectoryPlan {
         let keep = Set(files.map(\.name)).union(self.withheld)
         report.removed = previous.filter { !keep.contains($0) && FileIO.exists("\(dir)/\($0)") }
         let secret = Set(secretRecord)
-        report.removedSecrets = Set(report.removed.filter { secret.contains($0) || OutputWriter.mayHoldKeys("\(dir)/\($0)") })
+        report.removedSecrets = Set(report.removed.filter { secret.contains($0) || OutputWriter.isPrivate("\(dir)/\($0)") })
         entries.append(Self.record(OutputWriter.manifest, Self.publicNames(files), in: dir))
         if withheld == nil, files.contains(where: \.sensitive) || !secretRecord.isEmpty {
             entries.append(Self.record(OutputWriter.secretManifest, files.filter(\.sensitive).map(\.name), in: dir))

@@ -157,8 +157,9 @@ public struct WriteReport: Sendable, Equatable {
     public var written: [String] = []
     public var unchanged: [String] = []
     public var removed: [String] = []
-    /// Those of `removed` that may hold keys (listed in the record of key files, or private to
-    /// their owner): a `--check --diff` names them and never shows them.
+    /// Those of `removed` known to hold keys (listed in the record of key files, or not a
+    /// regular file others may read): a `--check --diff` names them and never shows them (nor
+    /// any other that `OutputWriter.mayHoldKeys` finds holds a Secret).
     public var removedSecrets: Set<String> = []
 
     public var changed: Bool { !written.isEmpty || !removed.isEmpty }
@@ -166,13 +167,20 @@ public struct WriteReport: Sendable, Equatable {
 
 public enum OutputWriter {
     /// Whether the output file at `path` may hold keys, so that neither it nor a diff of it is
-    /// ever shown: it exists, and others may not read it (as extc writes what holds keys), its
-    /// mode cannot be read, or it holds a Secret (in either format).
+    /// ever shown: it exists, and is not a regular file (never opened: a FIFO would wait), or
+    /// others may not read it (as extc writes what holds keys), or it holds a Secret (in either
+    /// format). Reads the file: for `--check --diff`, which shows it.
     public static func mayHoldKeys(_ path: String) -> Bool {
         guard FileIO.exists(path) else { return false }
-        guard let mode = FileIO.mode(of: path), mode & 0o044 != 0 else { return true }
+        if isPrivate(path) { return true }
         let text = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return text.contains("\nkind: Secret\n") || text.contains("\"kind\": \"Secret\"")
+    }
+
+    /// Not a regular file that others may read (by its type and mode alone; nothing is opened).
+    static func isPrivate(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) != 0 || st.st_mode & S_IFMT != S_IFREG || st.st_mode & 0o044 == 0
     }
 
     /// The record, in an output directory, of the files extc wrote there: only those are ever

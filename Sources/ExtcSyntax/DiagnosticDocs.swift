@@ -58,7 +58,7 @@ extension DiagnosticCode {
         case .blockMismatch: return ("block expected or not allowed", """
             Some entries take a `{ block }` and the others do not. Always a block: apiserver, certs,
             labels, annotations, env, requests, limits, ports, volume, pod, serving, selector,
-            user-roles, rbac-names. A block or a value: group, resource, storage and allow. The
+            user-roles, rbac-names, and the pod's node-selector. A block or a value: group, resource, storage and allow. The
             field tables in the README say which is which.
             """)
         case .invalidLabelName: return ("invalid DNS-1123 label", """

@@ -246,10 +246,17 @@ public enum FileIO {
     /// Why private text may not go to a special file (`st`), if it may not.
     private static func refusal(_ st: stat, terminal: Bool) -> String? {
         if terminal { return "is a terminal, and private keys are never shown on one; write to a file or a pipe, or build with --no-secrets" }
-        if st.st_mode & S_IFMT == S_IFIFO, st.st_mode & 0o077 != 0 {
-            return "is a FIFO that others may open (mode \(String(st.st_mode & 0o777, radix: 8))), so the private keys were not written; `chmod 600` it, or build with --no-secrets"
+        if st.st_mode & S_IFMT == S_IFIFO, !isPrivateFIFO(st) {
+            return "is a FIFO that others may open (mode \(String(st.st_mode & 0o777, radix: 8)), owner uid \(st.st_uid)), so the private keys were not written; "
+                + "use a FIFO of your own made with mode 0600 before its reader opens it, or build with --no-secrets"
         }
         return nil
+    }
+
+    /// A named FIFO only its owner, this process's user, may open. (A reader that opened it before
+    /// a chmod keeps it; so a FIFO is judged as it is, never made private here.)
+    public static func isPrivateFIFO(_ st: stat) -> Bool {
+        st.st_mode & 0o077 == 0 && st.st_uid == geteuid()
     }
 
     /// Writes every byte, retrying on EINTR; false on any error (errno tells which).

@@ -206,6 +206,24 @@ struct SafetyTests {
                 "the earlier Secret file is still there (a build without Secrets leaves key files alone)")
     }
 
+    @Test("a FIFO where a recorded file was is removed, or named by --check --diff, without being opened")
+    func fifoInLayout() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        let spec = "\(dir)/spec.ext", deploy = "\(dir)/deploy"
+        Paths.write(Paths.read(Self.minimal), to: spec)
+        #expect(Run.extc(["build", spec, "--out-dir", deploy, "--no-secrets"]).status == 0)
+        let service = try #require(try FileManager.default.contentsOfDirectory(atPath: deploy).first { $0.hasPrefix("09-service.") })
+        try FileManager.default.removeItem(atPath: "\(deploy)/\(service)")
+        #expect(mkfifo("\(deploy)/\(service)", 0o644) == 0)
+        Paths.write(Paths.read(Self.minimal).replacingOccurrences(of: "service   hello", with: "service   renamed"), to: spec)
+        let shown = Run.extc(["build", spec, "--out-dir", deploy, "--no-secrets", "--check", "--diff"], timeout: 20)
+        #expect(shown.status == 2 && shown.stdout.contains("+++ \(deploy)/\(service) (no longer built)\n(holds private keys: not shown)"),
+                "\(shown.stdout)")
+        let built = Run.extc(["build", spec, "--out-dir", deploy, "--no-secrets"], timeout: 20)
+        #expect(built.status == 0 && FileIO.kind("\(deploy)/\(service)") == nil, "\(built.stderr)")
+    }
+
     @Test("--out-dir removes only files extc wrote there, and keeps its owner's .gitignore")
     func ownership() throws {
         let dir = Paths.temporaryDirectory()
@@ -246,7 +264,7 @@ struct SafetyTests {
         let fifo = "\(dir)/fifo"
         #expect(mkfifo(fifo, 0o644) == 0 && chmod(fifo, 0o644) == 0)
         let refused = Run.extc(["build", Self.minimal, "--state", state, "-o", fifo], timeout: 20)
-        #expect(refused.status == 74 && refused.stderr.contains("is a FIFO that others may open (mode 644)"), "\(refused.stderr)")
+        #expect(refused.status == 74 && refused.stderr.contains("is a FIFO that others may open (mode 644, owner uid"), "\(refused.stderr)")
         let redirected = Run.program("/bin/sh", ["-c", "cat \"$0\" > \"$1\" & exec \"$2\" build \"$3\" --state \"$4\" > \"$0\"",
                                                  fifo, "\(dir)/received", Paths.extc, Self.minimal, state])
         #expect(redirected.status == 74 && redirected.stderr.contains("FIFO others can read"), "\(redirected.stderr)")
@@ -259,6 +277,24 @@ struct SafetyTests {
         #expect(Run.extc(["build", Self.minimal, "--state", state, "-o", fifo, "--no-secrets"], timeout: 20).status == 0)
         reader.waitUntilExit()
         #expect(Paths.read("\(dir)/public").contains("kind: APIService"))
+
+        if getuid() == 0 {  // as CI runs: a FIFO and a pipe that belong to another user
+            let theirs = "\(dir)/theirs"
+            #expect(mkfifo(theirs, 0o600) == 0 && chown(theirs, 65534, 65534) == 0)
+            let owned = Run.extc(["build", Self.minimal, "--state", state, "-o", theirs], timeout: 20)
+            #expect(owned.status == 74 && owned.stderr.contains("owner uid 65534"), "a 0600 FIFO of another user's: \(owned.stderr)")
+            // A pipe is the shell's, whoever owns it (`sudo extc build | kubectl apply -f -`).
+            let pipe = Pipe()
+            #expect(fchown(pipe.fileHandleForWriting.fileDescriptor, 65534, 65534) == 0)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Paths.extc)
+            p.arguments = ["build", Self.minimal, "--state", state]
+            (p.standardOutput, p.standardError) = (pipe, FileHandle.nullDevice)
+            try p.run()
+            let received = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0 && received.contains("kind: Secret"), "a pipe of another user's carries the keys")
+        }
 
         // A terminal: the other end of a pty this test opens. Its /dev/pts node is the target: a
         // node made here with its numbers does not open (devpts checks where the node lives), and

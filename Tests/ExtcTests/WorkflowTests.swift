@@ -95,6 +95,18 @@ struct WorkflowTests {
         #expect(ignored.status == 0 && !ignored.stderr.contains("warning"), "\(ignored.stderr)")
         let outside = Run.extc(["build", minimal, "--state", "\(root)/state", "-o", "\(root)/deploy.yaml"])
         #expect(outside.status == 0 && !outside.stderr.contains("warning"), "\(outside.stderr)")
+        // The file git would take is the one written: a symlink's target, however the link is ignored.
+        try FileManager.default.createDirectory(atPath: "\(repo)/build", withIntermediateDirectories: true)
+        #expect(symlink("build/real.yaml", "\(repo)/link.yaml") == 0)
+        Paths.write("deploy.yaml\nlink.yaml\n", to: "\(repo)/.gitignore")
+        let linked = Run.extc(["build", minimal, "--state", "\(root)/state", "-o", "\(repo)/link.yaml"])
+        #expect(linked.stderr.contains("build/real.yaml) \(warning)"), "\(linked.stderr)")
+        // Names are paths, never options or pathspec magic: `:x.yaml` is not `x.yaml`.
+        Paths.write("x.yaml\n", to: "\(repo)/.gitignore")
+        for name in ["-x.yaml", ":x.yaml"] {
+            let odd = Run.extc(["build", minimal, "--state", "\(root)/state", "-o", "\(repo)/\(name)"])
+            #expect(odd.status == 0 && odd.stderr.contains("\(name) \(warning)"), "\(name): \(odd.stderr)")
+        }
     }
 
     @Test("extc diff: object by object against a git revision, human and JSON, Secret data redacted, exit 0 same / 1 different")
