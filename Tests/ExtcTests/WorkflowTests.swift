@@ -109,6 +109,35 @@ struct WorkflowTests {
         }
     }
 
+    @Test("a watch warns about a stream git would commit once, not on every save")
+    func watchWarnsOnce() throws {
+        let repo = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(repo) }
+        #expect(git(["init", "-q", repo], in: repo).status == 0)
+        let spec = "\(repo)/spec.ext", log = "\(repo)/watch.log", minimal = Paths.read("\(Paths.samples)/minimal.ext")
+        Paths.write(minimal, to: spec)
+        #expect(FileManager.default.createFile(atPath: log, contents: nil))
+        let watch = Process()
+        watch.executableURL = URL(fileURLWithPath: Paths.extc)
+        watch.arguments = ["watch", spec, "-o", "\(repo)/out.yaml", "--state", "\(repo)/.state", "--settle", "0"]
+        (watch.standardError, watch.standardOutput) = (FileHandle(forWritingAtPath: log), FileHandle.nullDevice)
+        try watch.run()
+        defer { if watch.isRunning { watch.terminate(); watch.waitUntilExit() } }
+        func builds() -> Int { Paths.read(log).split(separator: "\n").filter { $0.hasPrefix("[") }.count }
+        func wait(for n: Int) -> Bool {
+            let deadline = Date().addingTimeInterval(15)
+            while builds() < n, Date() < deadline { usleep(5_000) }
+            return builds() >= n
+        }
+        #expect(wait(for: 1), "\(Paths.read(log))")
+        for replicas in [3, 4] {
+            Paths.write(minimal.replacingOccurrences(of: "  resource", with: "  replicas \(replicas)\n  resource"), to: spec)
+            #expect(wait(for: replicas - 1), "\(Paths.read(log))")
+        }
+        let warnings = Paths.read(log).components(separatedBy: "holds private keys, and git would commit it").count - 1
+        #expect(warnings == 1, "\(Paths.read(log))")
+    }
+
     @Test("extc diff: object by object against a git revision, human and JSON, Secret data redacted, exit 0 same / 1 different")
     func diff() throws {
         guard let _ = Self.git else { if Run.inCI { Issue.record("git is missing") }; return }
