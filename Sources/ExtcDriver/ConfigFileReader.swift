@@ -35,7 +35,7 @@ enum ConfigFileReader {
                         continue
                     }
                     // Never quoted: the message names the file, not what is in it.
-                    if text.contains("PRIVATE KEY-----") {
+                    if FileIO.holdsPrivateKey(bytes) {
                         fail("\(full) holds a private key, which a ConfigMap would publish (and extc would print)",
                              "mount keys from a Secret of your own: `volume NAME { secret SECRET; mount PATH }`")
                         continue

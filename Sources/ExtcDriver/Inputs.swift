@@ -20,10 +20,13 @@ public struct Inputs: Sendable {
     public static let stdin = "-"
 
     /// A spec's name for messages and its bytes: `-` reads standard input (bounded like a file).
+    /// A spec's name and bytes. A file holding a private key (given by mistake: a key file, or
+    /// a key pasted into a spec) is refused here, so no diagnostic, format or diff ever quotes it.
     func read(_ path: String) throws -> (name: String, bytes: [UInt8]) {
-        guard path == Self.stdin else { return (path, try FrontEnd.readSpec(path)) }
-        let out = try FileIO.read(fd: 0, name: "standard input", limit: FrontEnd.maxSpecBytes)
-        return (stdinName ?? "<stdin>", out)
+        let name = path == Self.stdin ? stdinName ?? "<stdin>" : path
+        let bytes = path == Self.stdin ? try FileIO.read(fd: 0, name: "standard input", limit: FrontEnd.maxSpecBytes) : try FrontEnd.readSpec(path)
+        if FileIO.holdsPrivateKey(bytes) { throw IOError(name, "holds a private key; extc reads specs, and never shows a key") }
+        return (name, bytes)
     }
 
     public static func isGlob(_ s: String) -> Bool { s.contains { "*?[".contains($0) } }

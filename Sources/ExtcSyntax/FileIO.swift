@@ -253,6 +253,24 @@ public enum FileIO {
         return nil
     }
 
+    /// Whether `bytes` hold a PEM private key (`-----BEGIN ... PRIVATE KEY-----`, any type):
+    /// text extc never shows. memchr finds each `P`, so a spec of megabytes is scanned in well
+    /// under a millisecond.
+    public static func holdsPrivateKey(_ bytes: [UInt8]) -> Bool {
+        let marker = Array("PRIVATE KEY-----".utf8)
+        return bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress, b.count >= marker.count else { return false }
+            var i = 0
+            while i <= b.count - marker.count {
+                guard let hit = memchr(base + i, Int32(marker[0]), b.count - marker.count + 1 - i) else { return false }
+                i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if memcmp(base + i, marker, marker.count) == 0 { return true }
+                i += 1
+            }
+            return false
+        }
+    }
+
     /// A named FIFO only its owner, this process's user, may open. (A reader that opened it before
     /// a chmod keeps it; so a FIFO is judged as it is, never made private here.)
     public static func isPrivateFIFO(_ st: stat) -> Bool {

@@ -224,6 +224,24 @@ struct SafetyTests {
         #expect(built.status == 0 && FileIO.kind("\(deploy)/\(service)") == nil, "\(built.stderr)")
     }
 
+    @Test("a file holding a private key is never read as a spec, nor quoted: check, fmt, build, diff, and standard input")
+    func keyAsSpec() throws {
+        let dir = Paths.temporaryDirectory()
+        defer { Paths.cleanUp(dir) }
+        #expect(Run.extc(["build", Self.minimal, "--state", "\(dir)/state", "-o", "\(dir)/out.yaml"]).status == 0)
+        let key = "\(dir)/state/hello/ca.key"
+        let body = String(Paths.read(key).split(separator: "\n")[1].prefix(24))
+        let pasted = "\(dir)/pasted.ext"
+        Paths.write(Paths.read(Self.minimal) + "# " + Paths.read(key).replacingOccurrences(of: "\n", with: "\n# "), to: pasted)
+        for args in [["check", key], ["fmt", key], ["fmt", "--diff", pasted], ["build", pasted, "--no-secrets"], ["check", pasted, "--diagnostics", "json"]] {
+            let r = Run.extc(args)
+            #expect(r.status == 74 && r.stderr.contains("holds a private key"), "\(args): \(r.stderr)")
+            #expect(!(r.stdout + r.stderr).contains(body), "\(args) showed the key")
+        }
+        let piped = Run.extc(["fmt", "-"], stdin: Paths.read(key))
+        #expect(piped.status == 74 && !(piped.stdout + piped.stderr).contains(body), "\(piped.stderr)")
+    }
+
     @Test("--out-dir removes only files extc wrote there, and keeps its owner's .gitignore")
     func ownership() throws {
         let dir = Paths.temporaryDirectory()
