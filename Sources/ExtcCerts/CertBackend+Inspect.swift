@@ -52,11 +52,13 @@ extension CertBackend {
 }
 
 extension CertBackend {
-    /// `preflight` and `expiryWarnings` for every server, on every core, in the servers' order.
+    /// `preflight` and `expiryWarnings` for every server, on every core, in the servers' order;
+    /// with `publicOnly`, what the public material needs instead of the preflight (no key read).
     public func gate(_ servers: [APIServer]) -> [Diagnostic] {
         let found = ConcurrentSlots<[Diagnostic]>(count: servers.count)
         DispatchQueue.concurrentPerform(iterations: servers.count) { i in
-            found.set(i, preflight(servers[i]) + expiryWarnings(servers[i]))
+            let first = publicOnly ? publicMaterial(for: servers[i]).diagnostics : preflight(servers[i])
+            found.set(i, first + expiryWarnings(servers[i]))
         }
         return servers.indices.flatMap { found[$0] }
     }
@@ -82,11 +84,18 @@ extension CertBackend {
         } catch {}
         let dir = state.directory(for: server)
         for kind in CAKind.allCases where kind == .etcd ? server.storage != nil : server.certs.ca.value == .generated {
+            // As the build judges it (`generatedCA`): a key alone is an interrupted issue, which
+            // the build mends (a new CA, the key kept aside); a certificate without its key, or a
+            // pair that cannot be read, stops it.
             let cert = "\(dir)/\(kind.stem).crt", key = "\(dir)/\(kind.stem).key"
-            guard FileIO.exists(cert) || FileIO.exists(key) else { continue }
-            if (try? StoredPair.load(certPath: cert, keyPath: key)) == nil {
-                out.append(Diagnostic(.stateCAUnusable, "the stored \(kind.label) in \(dir) cannot be used", at: server.span, note: "for this apiserver",
-                                      help: "restore the key (or its permissions); to replace the CA instead, run `extc certs --rotate all`"))
+            guard FileIO.exists(cert) else { continue }
+            let reason: String?
+            if !FileIO.exists(key) { reason = "\(kind.stem).crt is there but its key is not" } else {
+                do { reason = try StoredPair.load(certPath: cert, keyPath: key) == nil ? "a file went while it was read" : nil } catch { reason = "\(error)" }
+            }
+            if let reason {
+                out.append(Diagnostic(.stateCAUnusable, "the stored \(kind.label) in \(dir) cannot be used: \(reason)", at: server.span, note: "for this apiserver",
+                                      help: "restore the key (or its permissions); in a clone without keys, check with --no-secrets; to replace the CA instead, run `extc certs --rotate all`"))
             }
         }
         return out + audit(server).map { d in

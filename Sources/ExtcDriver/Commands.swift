@@ -54,13 +54,15 @@ public struct Commands {
 
     /// Every diagnostic a build could raise from the specs and the files they name, writing
     /// nothing. `denyWarnings`: any warning fails the check (exit 1).
-    public func check(_ inputs: Inputs, state: StateDirectory, env: CertEnvironment = .system, denyWarnings: Bool = false) -> ExitStatus {
+    /// `publicOnly`: what a `--no-secrets` build would report (the committed certificates, no key).
+    public func check(_ inputs: Inputs, state: StateDirectory, env: CertEnvironment = .system, denyWarnings: Bool = false,
+                      publicOnly: Bool = false) -> ExitStatus {
         let (result, status) = compile(inputs)
         guard let result else { return status }
         var diagnostics = result.diagnostics
         if let program = result.program {
             Safety.disableCoreDumps()  // the gate reads keys (to match them with their certificates)
-            let backend = CertBackend(state: state, env: env, dryRun: true)
+            let backend = CertBackend(state: state, env: env, dryRun: true, publicOnly: publicOnly)
             diagnostics += backend.gate(program.servers)
             diagnostics += ConfigFileReader.read(program).1
         }
@@ -118,7 +120,7 @@ public struct Commands {
             return output.diagnostics.contains { $0.code == .stateUnusable } ? .ioError : .specErrors
         }
         if withheld, program.servers.contains(where: { $0.certs.ca.value != .certManager }) {
-            console.note("the TLS Secret (private key) is not printed to a terminal; pipe the output (`| kubectl apply -f -`) or use -o FILE to include it")
+            console.note("the Secrets (private keys) are not printed to a terminal; pipe the output (`| kubectl apply -f -`) or use -o FILE to include them")
         }
         defer { if endsProcess { UntilExit.keep([output, result]) } }
         return write(output, to: request.target, check: request.check, showDiff: request.showDiff)

@@ -7,12 +7,15 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check specs and print diagnostics (for PR checks). Writes nothing.",
-        usage: "extc check <files>... [--deny warnings] [--state <dir>] [<options>]",
+        usage: "extc check <files>... [--deny warnings] [--no-secrets] [<options>]",
         discussion: """
             Reports everything a build would, without issuing or writing: the specs' diagnostics, \
             a `ca files` CA that is unusable or expiring (E0301-E0305), unreadable or foreign \
             certificate state (E0308, E0309), files a volume names (E0307), and stored certificates \
             within their renewal window (W0005).
+
+            With --no-secrets, what `build --no-secrets` would report: the committed certificates \
+            are enough (E0310 without them), and no key is read, as in a fresh clone in CI.
             """)
 
     @Argument(help: "Spec files (*.ext); `-` reads standard input.")
@@ -27,10 +30,13 @@ struct Check: ParsableCommand {
     @Option(help: ArgumentHelp("`warnings`: any warning fails the check (exit 1).", valueName: "warnings"))
     var deny: String?
 
+    @Flag(help: "Check what a build with --no-secrets needs: the committed certificates, no key (for CI).")
+    var noSecrets = false
+
     @OptionGroup var diagnostics: DiagnosticOptions
 
     var arguments: CheckArguments {
-        CheckArguments(files: files, stdinFilename: stdinFilename, state: state, deny: deny, diagnostics: diagnostics.choice)
+        CheckArguments(files: files, stdinFilename: stdinFilename, state: state, deny: deny, noSecrets: noSecrets, diagnostics: diagnostics.choice)
     }
 
     func validate() throws {
@@ -46,6 +52,7 @@ struct CheckArguments: Equatable {
     var stdinFilename: String? = nil
     var state: String? = nil
     var deny: String? = nil
+    var noSecrets = false
     var diagnostics = DiagnosticChoice()
 
     var problem: String? {
@@ -55,7 +62,7 @@ struct CheckArguments: Equatable {
 
     func run() throws {
         try finish(Commands(console: diagnostics.console).check(Inputs(files, stdinName: stdinFilename), state: StateDirectory(override: state),
-                                                                denyWarnings: deny == "warnings"))
+                                                                denyWarnings: deny == "warnings", publicOnly: noSecrets))
     }
 }
 

@@ -63,7 +63,7 @@ struct QuickArgs {
         static let diagnostics: Set<String> = ["diagnostics", "color"]
         static let build = Spellings(options: Set(["output", "out-dir", "layout", "format", "state", "stdin-filename"]).union(diagnostics),
                                      flags: ["no-secrets", "check", "diff"], shorts: ["-o": "output"])
-        static let check = Spellings(options: Set(["stdin-filename", "state", "deny"]).union(diagnostics), flags: [], shorts: [:])
+        static let check = Spellings(options: Set(["stdin-filename", "state", "deny"]).union(diagnostics), flags: ["no-secrets"], shorts: [:])
         static let fmt = Spellings(options: Set(["stdin-filename"]).union(diagnostics), flags: ["write", "check", "diff"], shorts: [:])
     }
 
@@ -132,7 +132,7 @@ extension CheckArguments {
     init?(quick q: QuickArgs) {
         guard let diagnostics = DiagnosticChoice(quick: q) else { return nil }
         self.init(files: q.files, stdinFilename: q.value("stdin-filename"), state: q.value("state"), deny: q.value("deny"),
-                  diagnostics: diagnostics)
+                  noSecrets: q.flag("no-secrets"), diagnostics: diagnostics)
         if problem != nil { return nil }
     }
 }

@@ -361,7 +361,7 @@ struct WatchTests {
         #expect(w.waitForRebuilds(seen + 1) && configMap().contains("note-v2"), "\(w.stderrText)")
     }
 
-    @Test("--once builds and exits")
+    @Test("--once builds and exits; a failure's status line says what failed")
     func once() {
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
@@ -369,5 +369,9 @@ struct WatchTests {
         #expect(r.status == 0 && r.stderr.contains("built in"))
         #expect(Paths.read("\(dir)/all.yaml").contains("kind: APIService"))
         #expect(Run.extc(["watch", "\(Paths.samples)/minimal.ext"]).status == 64, "watch needs an output")
+        // A failure says what failed, and whether there was output to keep.
+        let missing = Run.extc(["watch", "\(dir)/nope.ext", "-o", "\(dir)/none.yaml", "--state", dir, "--once"])
+        #expect(missing.status == 74 && missing.stderr.contains("failed in") && missing.stderr.contains("a file could not be read or written; nothing written"),
+                "\(missing.stderr)")
     }
 }

@@ -31,6 +31,13 @@ struct WorkflowTests {
         let check = Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy", "--check"], cwd: clone)
         #expect(check.status == 0, "\(check.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(clone)/.extc/wardle/ca.key"), "the check issued nothing")
+        // The CI job's gate: without keys, `check --no-secrets` passes where a check of a build
+        // with keys says what is missing, and how to check here instead.
+        let gate = Run.extc(["check", "wardle.ext", "--no-secrets", "--deny", "warnings", "--diagnostics", "github"], cwd: clone)
+        #expect(gate.status == 0 && gate.stderr.isEmpty, "\(gate.stderr)")
+        let withKeys = Run.extc(["check", "wardle.ext"], cwd: clone)
+        #expect(withKeys.status == 1 && withKeys.stderr.contains("error[E0308]") && withKeys.stderr.contains("ca.crt is there but its key is not")
+                && withKeys.stderr.contains("check with --no-secrets"), "\(withKeys.stderr)")
         try Self.expectKustomizable("\(clone)/deploy", secrets: false)
         // In the original working tree, with keys: the Secrets are their own git-ignored kustomization.
         #expect(Run.extc(["build", "wardle.ext", "--layout", "kustomize", "-o", "deploy"], cwd: repo).status == 0)
@@ -52,6 +59,8 @@ struct WorkflowTests {
         try FileManager.default.removeItem(atPath: "\(clone)/.extc/wardle/ca.crt")
         let none = Run.extc(["build", "wardle.ext", "--no-secrets", "--layout", "kustomize", "-o", "deploy", "--check"], cwd: clone)
         #expect(none.status == 1 && none.stderr.contains("error[E0310]"), "\(none.stderr)")
+        let noneChecked = Run.extc(["check", "wardle.ext", "--no-secrets"], cwd: clone)
+        #expect(noneChecked.status == 1 && noneChecked.stderr.contains("error[E0310]"), "\(noneChecked.stderr)")
     }
 
     /// The committed half of a kustomize layout applies on its own: every resource it lists is there
