@@ -233,7 +233,9 @@ extension DiagnosticCode {
             `ca.key.orphan-<time>` and issues a new CA.) extc never replaces a
             CA it cannot read, since its key may be the only copy and clusters trust it. Restore the
             file or its permissions; or run `extc certs --rotate all` to issue a new CA, which keeps
-            the old files beside the new ones (`ca.key.replaced-<time>`).
+            the old files beside the new ones (`ca.key.replaced-<time>`). In a clone that holds the
+            committed certificates and no key (CI), that is expected: check there with
+            `extc check --no-secrets`, and build with `--no-secrets`.
             """)
         case .stateOwnedByOtherSpec: return ("state directory of another spec", """
             Each apiserver's certificate state (`.extc/NAME/`) belongs to one spec file; extc
