@@ -90,14 +90,21 @@ struct Fields {
                 continue
             }
             present[i] = true
-            guard Fields.validate(e, spec, diagnostics: &diagnostics) else { continue }
+            guard Fields.validate(e, spec, table: table, diagnostics: &diagnostics) else { continue }
             if first[i] == nil { first[i] = n }
             all[i].append(n)
         }
     }
 
-    private static func validate(_ e: Entry, _ spec: FieldSpec, diagnostics: inout DiagnosticBag) -> Bool {
+    /// A value after the first that is a field of this block: `versions v1 resource x { ... }`, two
+    /// entries run together where a newline or `;` was lost.
+    private static func runTogether(_ e: Entry, _ table: FieldTable) -> Value? {
+        e.args.dropFirst().first { table.index[$0.text] != nil && $0.kind == .word }
+    }
+
+    private static func validate(_ e: Entry, _ spec: FieldSpec, table: FieldTable, diagnostics: inout DiagnosticBag) -> Bool {
         let n = e.args.count
+        let lost = runTogether(e, table).map { "a newline or `;` is missing before `\($0.text)`, which starts a field of its own" }
         if spec.block == .none, let b = e.block, n == 0, spec.values.lowerBound >= 1 {
             // `versions { v1 v2 }`: values written as a block; say so, not "found 0 values".
             let words = b.entries.flatMap { [$0.head] + $0.args }.map(\.raw)
@@ -112,13 +119,13 @@ struct Fields {
             let span = n > spec.values.upperBound ? e.args[spec.values.upperBound].span.to(e.args.last!.span) : e.head.span
             diagnostics.add(Diagnostic(.wrongArity, "`\(spec.name)` takes \(want), found \(n)", at: span,
                                        note: n > spec.values.upperBound ? "extra values" : "value missing",
-                                       help: n > spec.values.upperBound && spec.values.upperBound == 1 ? "quote a value that contains spaces: \"a b\"" : nil))
+                                       help: lost ?? (n > spec.values.upperBound && spec.values.upperBound == 1 ? "quote a value that contains spaces: \"a b\"" : nil)))
             return false
         }
         switch (spec.block, e.block) {
         case (.none, .some(let b)):
             diagnostics.add(Diagnostic(.blockMismatch, "`\(spec.name)` takes no block", at: b.open, note: "unexpected block",
-                                       help: "remove the `{ ... }`"))
+                                       help: lost ?? "remove the `{ ... }`"))
             return false
         case (.required, .none):
             diagnostics.add(Diagnostic(.blockMismatch, "`\(spec.name)` needs a block", at: e.head.span,

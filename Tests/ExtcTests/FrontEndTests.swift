@@ -128,6 +128,20 @@ struct CheckerTests {
         return Checker.check([syntax])
     }
 
+    @Test("two entries run together (a lost newline) are named as such, whatever the field says first")
+    func runTogether() {
+        let spec = Paths.read("\(Paths.samples)/minimal.ext")
+            .replacingOccurrences(of: "  versions  v1alpha1\n", with: "  versions  v1alpha1 resource x { verbs get }\n")
+            .replacingOccurrences(of: "  namespace hello\n", with: "  namespace hello service api\n")
+        let (_, ds) = check(spec)
+        #expect(ds.map(\.code) == [.blockMismatch, .wrongArity], "\(ds.map(\.message))")
+        #expect(ds.map { $0.help ?? "" } == ["a newline or `;` is missing before `resource`, which starts a field of its own",
+                                              "a newline or `;` is missing before `service`, which starts a field of its own"])
+        // A value that only looks like a field, quoted, is a value.
+        let (_, quoted) = check(Paths.read("\(Paths.samples)/minimal.ext").replacingOccurrences(of: "  namespace hello\n", with: "  namespace hello \"service\" x\n"))
+        #expect(quoted.map { $0.help ?? "" }.allSatisfy { !$0.contains("newline") }, "\(quoted.map(\.message))")
+    }
+
     @Test("cert-dir takes PATH, then file names in pairs, then a flag or none", arguments: [
         ("/certs", "tls.crt tls.key --cert-dir"), ("/certs none", "tls.crt tls.key -"), ("/certs --dir", "tls.crt tls.key --dir"),
         ("/certs a.crt a.key", "a.crt a.key --cert-dir"), ("/certs a.crt a.key none", "a.crt a.key -"),
