@@ -152,6 +152,10 @@ public struct Commands {
                 guard Console.write(1, text) else { throw IOError.errno("standard output", "cannot write") }
                 return .success
             case .file(let path):
+                if FileIO.isDirectory(path) {
+                    console.error("\(path) is a directory, and -o writes the stream to a file; for one file per object there, use `--out-dir \(path)`")
+                    return .ioError
+                }
                 let changed = try OutputWriter.write(output.files[0], toFile: path, dryRun: check)
                 if !check, output.files[0].sensitive, let exposure = Git.exposure(of: path) { console.warning(exposure) }
                 if check, changed {

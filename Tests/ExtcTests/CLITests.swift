@@ -281,6 +281,8 @@ struct CLITests {
                 "watch cannot read standard input, so it offers no name for it")
         let dir = Paths.temporaryDirectory()
         defer { Paths.cleanUp(dir) }
+        let intoDirectory = Run.extc(["build", wardle, "--state", "\(dir)/state", "-o", dir])
+        #expect(intoDirectory.status == 74 && intoDirectory.stderr.contains("use `--out-dir \(dir)`"), "\(intoDirectory.stderr)")
         let missingDir = Run.extc(["build", wardle, "--state", "\(dir)/state", "-o", "\(dir)/no/such/out.yaml"])
         #expect(missingDir.status == 74 && missingDir.stderr.contains("the directory \(dir)/no/such does not exist"))
         let missing = Run.extc(["build", wardle, "--state", "\(dir)/state", "-o", "\(dir)/out.yaml", "--check"])
