@@ -17,6 +17,8 @@ extension Commands {
         let paths = inputs.paths()
         guard !paths.isEmpty else { console.error("no spec files given"); return .usage }
         var status = ExitStatus.success
+        var reported: [Diagnostic] = []
+        defer { console.summary(reported) }  // one count for every file, as check gives
         if case .write = mode, paths.contains(Inputs.stdin) {
             console.error("fmt --write cannot rewrite standard input; `extc fmt -` prints the formatted spec")
             return .usage
@@ -27,6 +29,7 @@ extension Commands {
             let (syntax, diagnostics) = Parser.parse(SourceFile(path: path, bytes: bytes))
             if diagnostics.contains(where: \.isError) {
                 console.report(diagnostics)
+                reported += diagnostics
                 if status == .success { status = .specErrors }
                 continue
             }
