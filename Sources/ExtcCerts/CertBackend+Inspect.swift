@@ -63,6 +63,16 @@ extension CertBackend {
         return servers.indices.flatMap { found[$0] }
     }
 
+    /// Why the stored CA of `kind` in `dir` stops a build, as the build judges it (`generatedCA`):
+    /// a certificate without its key, or a pair that cannot be read. A key alone is an
+    /// interrupted issue, which the build mends (a new CA, the key kept aside): no problem.
+    static func storedCAProblem(_ kind: CAKind, in dir: String) -> String? {
+        let cert = "\(dir)/\(kind.stem).crt", key = "\(dir)/\(kind.stem).key"
+        guard FileIO.exists(cert) else { return nil }
+        guard FileIO.exists(key) else { return "\(kind.stem).crt is there but its key is not" }
+        do { return try StoredPair.load(certPath: cert, keyPath: key) == nil ? "a file went while it was read" : nil } catch { return "\(error)" }
+    }
+
     /// Everything a build's certificate pass would report, without issuing or writing anything:
     /// a `ca files` CA that is missing, not a CA, mismatched, encrypted or expiring (E0301-E0305),
     /// stored state another spec owns (E0309), a stored CA that cannot be read (E0308), and the
@@ -84,16 +94,7 @@ extension CertBackend {
         } catch {}
         let dir = state.directory(for: server)
         for kind in CAKind.allCases where kind == .etcd ? server.storage != nil : server.certs.ca.value == .generated {
-            // As the build judges it (`generatedCA`): a key alone is an interrupted issue, which
-            // the build mends (a new CA, the key kept aside); a certificate without its key, or a
-            // pair that cannot be read, stops it.
-            let cert = "\(dir)/\(kind.stem).crt", key = "\(dir)/\(kind.stem).key"
-            guard FileIO.exists(cert) else { continue }
-            let reason: String?
-            if !FileIO.exists(key) { reason = "\(kind.stem).crt is there but its key is not" } else {
-                do { reason = try StoredPair.load(certPath: cert, keyPath: key) == nil ? "a file went while it was read" : nil } catch { reason = "\(error)" }
-            }
-            if let reason {
+            if let reason = Self.storedCAProblem(kind, in: dir) {
                 out.append(Diagnostic(.stateCAUnusable, "the stored \(kind.label) in \(dir) cannot be used: \(reason)", at: server.span, note: "for this apiserver",
                                       help: "restore the key (or its permissions); in a clone without keys, check with --no-secrets; to replace the CA instead, run `extc certs --rotate all`"))
             }
