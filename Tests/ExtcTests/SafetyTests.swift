@@ -320,7 +320,10 @@ struct SafetyTests {
         // posix_openpt's work by hand (Swift sees neither it nor the ioctl macros): the asm-generic
         // numbers of TIOCSPTLCK (unlock) and TIOCGPTN (the pty's number).
         let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
-        try #require(master >= 0)
+        guard master >= 0 else {  // a container without ptys: the terminal half cannot run there
+            Issue.record("no pty (/dev/ptmx: \(String(cString: strerror(errno)))): the terminal refusal went unchecked")
+            return
+        }
         defer { close(master) }
         var unlock: Int32 = 0, number: UInt32 = 0
         try #require(ioctl(master, 0x4004_5431, &unlock) == 0 && ioctl(master, 0x8004_5430, &number) == 0)
