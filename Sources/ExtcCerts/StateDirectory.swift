@@ -48,12 +48,7 @@ public struct StateDirectory: Sendable {
     /// first meets something (an entry, even a dangling symlink): it must be a directory this
     /// process may write and enter. nil when the way is clear.
     func blocker(for server: APIServer) -> String? {
-        var path = directory(for: server)
-        while FileIO.kind(path) == nil {
-            let parent = FileIO.directory(of: path)
-            if parent == path { return nil }
-            path = parent
-        }
+        guard let path = FileIO.nearest(directory(for: server), where: { FileIO.kind($0) != nil }) else { return nil }
         if !FileIO.isDirectory(path) { return "\(path) is not a directory" }
         if access(path, W_OK | X_OK) != 0 { return "\(path) is a directory extc may not write" }
         return nil

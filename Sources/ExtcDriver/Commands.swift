@@ -8,6 +8,14 @@ public enum OutputTarget: Sendable, Equatable {
     case stdout
     case file(String)
     case directory(String)
+
+    /// The file or directory written; nil for stdout.
+    public var path: String? {
+        switch self {
+        case .stdout: return nil
+        case .file(let path), .directory(let path): return path
+        }
+    }
 }
 
 /// Everything `extc build` takes.
@@ -129,14 +137,17 @@ public struct Commands {
     /// With `--check --diff`: what would change in one file, as a unified diff on stdout. A file
     /// holding private keys is named, never shown.
     private func showChange(_ path: String, _ file: OutputFile) {
-        showDiff(path, to: file.contents, label: "(built)", sensitive: file.sensitive || OutputWriter.mayHoldKeys(path))
+        showDiff(path, to: file.contents, label: "(built)", sensitive: file.sensitive)
     }
 
-    /// The unified diff from the file at `path` to `new`; of a file that holds or may hold keys,
-    /// only the header (neither side is ever printed).
+    /// The unified diff from the file at `path` to `new`; of a file that holds keys (`sensitive`,
+    /// the new side) or may hold them on disk (`OutputWriter.diffableText`), only the header:
+    /// neither side is ever printed.
     private func showDiff(_ path: String, to new: String, label: String, sensitive: Bool) {
-        if sensitive { Console.out("--- \(path)\n+++ \(path) \(label)\n(holds private keys: not shown)\n"); return }
-        let old = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        guard !sensitive, let old = OutputWriter.diffableText(path) else {
+            Console.out("--- \(path)\n+++ \(path) \(label)\n(holds private keys: not shown)\n")
+            return
+        }
         Console.out(LineDiff.unified(old, new, path: path, label: label))
     }
 
@@ -174,10 +185,7 @@ public struct Commands {
                     }
                     for f in report.removed {
                         console.error("\(dir)/\(f) is no longer produced by the spec")
-                        if showDiff {
-                            let keys = report.removedSecrets.contains(f) || OutputWriter.mayHoldKeys("\(dir)/\(f)")
-                            self.showDiff("\(dir)/\(f)", to: "", label: "(no longer built)", sensitive: keys)
-                        }
+                        if showDiff { self.showDiff("\(dir)/\(f)", to: "", label: "(no longer built)", sensitive: report.removedSecrets.contains(f)) }
                     }
                     return .drift
                 }

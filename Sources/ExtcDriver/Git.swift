@@ -35,12 +35,7 @@ enum Git {
     /// option or pathspec magic), and the repository's fsmonitor hook is not run.
     static func ignores(_ path: String) -> Bool? {
         let dir = FileIO.directory(of: FileIO.canonical(path))
-        var up = dir
-        while !FileIO.exists("\(up)/.git") {
-            let parent = FileIO.directory(of: up)
-            if parent == up { return nil }
-            up = parent
-        }
+        guard FileIO.nearest(dir, where: { FileIO.exists("\($0)/.git") }) != nil else { return nil }
         // `./NAME` after `--`: never an option, and never pathspec magic (which starts with `:`;
         // check-ignore refuses --literal-pathspecs).
         let argv = ["git", "-c", "core.fsmonitor=false", "-C", dir, "check-ignore", "-q", "--", "./" + FileIO.baseName(of: path)]

@@ -77,12 +77,7 @@ struct WriteGuard {
 
     init(target: OutputTarget, inputs: [String], state: StateDirectory) {
         self.state = state
-        let path: String
-        switch target {
-        case .stdout: (out, overwrite, overlapping) = ("", nil, []); return
-        case .file(let f): path = f
-        case .directory(let d): path = d
-        }
+        guard let path = target.path else { (out, overwrite, overlapping) = ("", nil, []); return }
         out = path
         let resolved = FileIO.canonical(path)
         overwrite = inputs.first { FileIO.canonical($0) == resolved }.map { "-o \(path) is the spec \($0); extc never writes over its input" }

@@ -300,20 +300,12 @@ public final class Watcher {
         let counts = Console.counts(diagnostics).split(separator: ",").map { $0.trimmingCharacters() }
         let kept = reuse.map { $0.servers > 1 && $0.objects > 0 ? " (\($0.objects) of \($0.servers) servers kept)" : "" } ?? ""
         let why = status == .ioError ? "a file could not be read or written" : counts.joined(separator: ", ")
-        let after = FileIO.exists(outputPath) ? "previous output kept" : "nothing written"
+        let after = request.build.target.path.map(FileIO.exists) == true ? "previous output kept" : "nothing written"
         let line = status == .success
             ? "built in \(duration) ms: \(objects) objects, \(written) written, \(counts.joined(separator: ", "))\(kept)"
             : "failed in \(duration) ms: \(why); \(after)"
         Console.err("[\(Watcher.clock())] \(line)\n")
         return status
-    }
-
-    /// The output's path (`-o FILE` or the directory), for the status line; "" for stdout.
-    private var outputPath: String {
-        switch request.build.target {
-        case .file(let path), .directory(let path): return path
-        case .stdout: return ""
-        }
     }
 
     static func monotonic() -> Double {

@@ -51,8 +51,7 @@ struct DirectoryPlan {
         self.withheld = withheld.map { Set($0).union(secretRecord) } ?? []
         let keep = Set(files.map(\.name)).union(self.withheld)
         report.removed = previous.filter { !keep.contains($0) && FileIO.exists("\(dir)/\($0)") }
-        let secret = Set(secretRecord)
-        report.removedSecrets = Set(report.removed.filter { secret.contains($0) || OutputWriter.isPrivate("\(dir)/\($0)") })
+        report.removedSecrets = Set(report.removed).intersection(secretRecord)
         entries.append(Self.record(OutputWriter.manifest, Self.publicNames(files), in: dir))
         if withheld == nil, files.contains(where: \.sensitive) || !secretRecord.isEmpty {
             entries.append(Self.record(OutputWriter.secretManifest, files.filter(\.sensitive).map(\.name), in: dir))

@@ -157,30 +157,24 @@ public struct WriteReport: Sendable, Equatable {
     public var written: [String] = []
     public var unchanged: [String] = []
     public var removed: [String] = []
-    /// Those of `removed` known to hold keys (listed in the record of key files, or not a
-    /// regular file others may read): a `--check --diff` names them and never shows them (nor
-    /// any other that `OutputWriter.mayHoldKeys` finds holds a Secret).
+    /// Those of `removed` listed in the record of key files: a `--check --diff` names them and
+    /// never shows them (nor any other that `OutputWriter.diffableText` finds may hold keys).
     public var removedSecrets: Set<String> = []
 
     public var changed: Bool { !written.isEmpty || !removed.isEmpty }
 }
 
 public enum OutputWriter {
-    /// Whether the output file at `path` may hold keys, so that neither it nor a diff of it is
-    /// ever shown: it exists, and is not a regular file (never opened: a FIFO would wait), or
-    /// others may not read it (as extc writes what holds keys), or it holds a Secret (in either
-    /// format). Reads the file: for `--check --diff`, which shows it.
-    public static func mayHoldKeys(_ path: String) -> Bool {
-        guard FileIO.exists(path) else { return false }
-        if isPrivate(path) { return true }
-        let text = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return text.contains("\nkind: Secret\n") || text.contains("\"kind\": \"Secret\"")
-    }
-
-    /// Not a regular file that others may read (by its type and mode alone; nothing is opened).
-    static func isPrivate(_ path: String) -> Bool {
+    /// The old side of a `--check --diff` of the output file at `path`: "" when there is none
+    /// (or it cannot be read); nil when it may hold keys, so that no diff shows it: not a regular
+    /// file others may read (judged without opening it: a FIFO would wait; extc writes what
+    /// holds keys 0600), or it holds a Secret (in either format).
+    public static func diffableText(_ path: String) -> String? {
+        guard FileIO.exists(path) else { return "" }
         var st = stat()
-        return stat(path, &st) != 0 || st.st_mode & S_IFMT != S_IFREG || st.st_mode & 0o044 == 0
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o044 != 0 else { return nil }
+        let text = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return text.contains("\nkind: Secret\n") || text.contains("\"kind\": \"Secret\"") ? nil : text
     }
 
     /// The record, in an output directory, of the files extc wrote there: only those are ever

@@ -467,6 +467,18 @@ public enum FileIO {
         return stat(path, &st) == 0 ? st.st_mode & 0o7777 : nil
     }
 
+    /// `path`, or the nearest directory above it, for which `found` holds; nil when nothing up
+    /// to the root does.
+    public static func nearest(_ path: String, where found: (String) -> Bool) -> String? {
+        var at = path
+        while !found(at) {
+            let parent = directory(of: at)
+            if parent == at { return nil }
+            at = parent
+        }
+        return at
+    }
+
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
